@@ -14,6 +14,10 @@
 #define QS_STATE_STARTING "starting"
 #define QS_STATE_RUNNING "running"
 #define QS_STATE_STOPPING "stopping"
+/* recorded before a create or clone makes objects: recover rolls a create
+ * forward (adopting what is there) and a clone back */
+#define QS_STATE_CREATING "creating"
+#define QS_STATE_CLONING "cloning"
 
 struct qs_vm {
 	char name[QSTOR_NAME_MAX + 1];

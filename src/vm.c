@@ -49,38 +49,76 @@ static int check_size_arg(struct qs_pool *pool, uint64_t size, const char *what,
 	return size ? qs_size_check(pool, size, what, err) : 0;
 }
 
-/* Create the objects of vols, then record vm and vols in one transaction.
- * A crash in between leaves objects the next create adopts. */
-static int create_and_record(qstor *q, const struct qs_vm *vm, struct qs_vol *vols, size_t n,
-			     qstor_error *err)
+/* Record vm (state creating) and vols in one transaction, or finish the
+ * record: state stopped. */
+static int record(qstor *q, const struct qs_vm *vm, const struct qs_vol *vols, size_t n,
+		  const char *state, qstor_error *err)
 {
-	size_t made = 0;
-	bool adopted[8] = { false };
-	int r;
+	struct qs_vm v = *vm;
+	int r = qs_cat_begin(q->db, err);
 
-	for (; made < n; made++) {
-		r = qs_vol_create(q, &vols[made], &adopted[made], err);
-		if (r < 0)
-			goto undo;
-	}
-	qs_crash_point("create.before-catalog");
-	r = qs_cat_begin(q->db, err);
 	if (r < 0)
-		goto undo;
-	r = qs_cat_vm_put(q->db, vm, err);
+		return r;
+	snprintf(v.state, sizeof(v.state), "%s", state);
+	r = qs_cat_vm_put(q->db, &v, err);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = qs_cat_vol_put(q->db, &vols[i], err);
 	if (r < 0) {
 		qs_cat_rollback(q->db);
-		goto undo;
+		return r;
 	}
-	r = qs_cat_commit(q->db, err);
-	if (r >= 0)
-		return 0;
-undo:
-	for (size_t i = 0; i < made; i++)
-		if (!adopted[i])
-			qs_vol_destroy(q, &vols[i], NULL);
+	return qs_cat_commit(q->db, err);
+}
+
+static int forget(qstor *q, const char *name, qstor_error *err)
+{
+	int r = qs_cat_begin(q->db, err);
+
+	if (r < 0)
+		return r;
+	if ((r = qs_cat_vm_delete(q->db, name, err)) < 0) {
+		qs_cat_rollback(q->db);
+		return r;
+	}
+	return qs_cat_commit(q->db, err);
+}
+
+/* Record the VM as being created, make (or adopt) the objects of its
+ * volumes, then mark it stopped. A crash in between leaves a VM in state
+ * "creating", which recover finishes the same way. */
+static int create_volumes(qstor *q, const struct qs_vm *vm, struct qs_vol *vols, size_t n,
+			  bool *adopted, qstor_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		r = qs_vol_create(q, &vols[i], &adopted[i], err);
+		if (r < 0)
+			return r;
+		if (adopted[i] && (r = qs_cat_vol_put(q->db, &vols[i], err)) < 0)
+			return r;
+	}
+	qs_crash_point("create.before-done");
+	return qs_cat_vm_set_state(q->db, vm->name, QS_STATE_STOPPED, "", err);
+}
+
+static int create_and_record(qstor *q, const struct qs_vm *vm, struct qs_vol *vols, size_t n,
+			     qstor_error *err)
+{
+	bool adopted[8] = { false };
+	int r;
+
+	r = record(q, vm, vols, n, QS_STATE_CREATING, err);
+	if (r < 0)
+		return r;
+	qs_crash_point("create.after-record");
+	r = create_volumes(q, vm, vols, n, adopted, err);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (!adopted[i])
+				qs_vol_destroy(q, &vols[i], NULL);
+		forget(q, vm->name, NULL);
+	}
 	return r;
 }
 
@@ -268,9 +306,11 @@ int qstor_vm_clone(qstor *q, const char *src, const char *dst, const char *pool_
 		if (r < 0)
 			goto out;
 	}
-	size_t made;
-	for (made = 0; made < n; made++) {
-		struct qs_vol *d = &dvols[made];
+	if ((r = record(q, &dvm, dvols, n, QS_STATE_CLONING, err)) < 0)
+		goto out;
+	qs_crash_point("vmclone.after-record");
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct qs_vol *d = &dvols[i];
 		struct qs_pool *dp;
 		struct qs_objs o;
 		struct qs_obj tmp = { .vid = d->vid, .role = QS_TMP };
@@ -278,7 +318,7 @@ int qstor_vm_clone(qstor *q, const char *src, const char *dst, const char *pool_
 
 		if (!d->save_on_stop)
 			continue;
-		if (svols[made].rtk_set && svols[made].rtk < 0 && running(q, &svm)) {
+		if (svols[i].rtk_set && svols[i].rtk < 0 && running(q, &svm)) {
 			r = qs_err(err, -EBUSY, "cannot clone '%s': '%s:%s' is running with "
 				   "revisions_to_keep -1", src, src, d->name);
 			break;
@@ -296,30 +336,21 @@ int qstor_vm_clone(qstor *q, const char *src, const char *dst, const char *pool_
 		}
 		if (has_tmp && (r = dp->drv->remove(dp, &tmp, 1, err)) < 0)
 			break;
-		r = qs_vol_copy_committed(q, &svols[made], d, err);
+		r = qs_vol_copy_committed(q, &svols[i], d, err);
 		if (r >= 0) {
 			qs_crash_point("vmclone.after-copy");
 			r = dp->drv->rename(dp, &tmp, &com, err);
 		}
-		if (r < 0)
-			break;
 	}
-	if (r >= 0) {
-		r = qs_cat_begin(q->db, err);
-		if (r >= 0) {
-			r = qs_cat_vm_put(q->db, &dvm, err);
-			for (size_t i = 0; r >= 0 && i < n; i++)
-				r = qs_cat_vol_put(q->db, &dvols[i], err);
-			if (r < 0)
-				qs_cat_rollback(q->db);
-			else
-				r = qs_cat_commit(q->db, err);
-		}
-	}
-	if (r < 0)
-		for (size_t i = 0; i < made && i < n; i++)
+	if (r >= 0)
+		r = qs_cat_vm_set_state(q->db, dst, QS_STATE_STOPPED, "", err);
+	if (r < 0) {
+		/* roll back: nothing of the half-made clone stays */
+		for (size_t i = 0; i < n; i++)
 			if (dvols[i].save_on_stop)
 				qs_vol_destroy(q, &dvols[i], NULL);
+		forget(q, dst, NULL);
+	}
 out:
 	free(svols);
 	qs_unlock(&ls);
@@ -526,6 +557,31 @@ int qstor_vm_stop(qstor *q, const char *name, qstor_error *err)
 	return r;
 }
 
+/* A create interrupted by a crash is rolled forward (its objects made or
+ * adopted), a clone rolled back (its objects removed, the VM forgotten). */
+static int finish_create(qstor *q, const struct qs_vm *vm, qstor_error *err)
+{
+	struct qs_vol *vols = NULL;
+	size_t n = 0;
+	bool adopted[8] = { false };
+	int r;
+
+	if ((r = qs_cat_vol_list(q->db, vm->name, NULL, &vols, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = qs_vol_fixup(q, &vols[i], false, NULL, err);
+	if (r >= 0 && strcmp(vm->state, QS_STATE_CREATING) == 0 && n <= ARRAY_SIZE(adopted)) {
+		r = create_volumes(q, vm, vols, n, adopted, err);
+	} else if (r >= 0) {
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			r = qs_vol_destroy(q, &vols[i], err);
+		if (r >= 0)
+			r = forget(q, vm->name, err);
+	}
+	free(vols);
+	return r;
+}
+
 int qstor_recover(qstor *q, unsigned *ret_fixed, qstor_error *err)
 {
 	struct qs_vm *vms = NULL;
@@ -543,6 +599,12 @@ int qstor_recover(qstor *q, unsigned *ret_fixed, qstor_error *err)
 			goto next;
 		if ((r = qs_cat_vm_get(q->db, vms[i].name, &vm, err)) < 0)
 			goto next;
+		if (strcmp(vm.state, QS_STATE_CREATING) == 0 ||
+		    strcmp(vm.state, QS_STATE_CLONING) == 0) {
+			r = finish_create(q, &vm, err);
+			fixed++;
+			goto next;
+		}
 		if (running(q, &vm)) {
 			/* healthy and running: only clear leftovers of admin ops */
 			struct qs_vol *vols = NULL;

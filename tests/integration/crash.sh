@@ -88,12 +88,12 @@ import_op() { qvm_volume import --no-resize "$VM:private" "$WORK/imp"; }
 import_ok() { one_of "$1: committed" "$(committed_sum "$VM:private" 4)" "$(sum_pattern "X$n" 4)" "$(sum_pattern "I$n" 4)"; }
 run_case import import_setup import_op import_ok
 
-clear_op() { qvm_volume clear "$VM:private"; }
+clear_op() { qvm_volume clear -f "$VM:private"; }
 clear_ok() { one_of "$1: committed" "$(committed_sum "$VM:private" 4)" "$(sum_pattern "X$n" 4)" "$(head -c $((4 << 20)) /dev/zero | sha256sum | cut -d' ' -f1)"; }
 run_case clear seed clear_op clear_ok
 
 clone_setup() { seed; SRC=$VM; seed; }
-clone_op() { qvm_volume clone "$SRC:private" "$VM:private"; }
+clone_op() { qvm_volume clone -f "$SRC:private" "$VM:private"; }
 clone_ok() {
 	eq "$1: source intact" "$(sum_pattern "X$((n - 1))" 4)" "$(committed_sum "$SRC:private" 4)"
 	one_of "$1: destination" "$(committed_sum "$VM:private" 4)" "$(sum_pattern "X$n" 4)" "$(sum_pattern "X$((n - 1))" 4)"
@@ -132,6 +132,15 @@ remove_ok() {
 	refuse "$1: gone after second remove" "no such vm" qvm_volume info "$VM:private"
 }
 run_case remove seed remove_op remove_ok
+
+create_setup() { n=$((n + 1)); VM=c$n; }
+create_op() { qstor vm create "$VM" --class standalone --root-size 8Mi --private-size 8Mi --volatile-size 8Mi; }
+create_ok() {
+	check "$1: VM exists after recover" qvm_volume info "$VM:private"
+	check "$1: starts" start_vm "$VM"
+	check "$1: stops" stop_vm "$VM"
+}
+run_case create create_setup create_op create_ok
 
 echo "crash points seen: $POINTS, crash cases run: $CASES"
 finish

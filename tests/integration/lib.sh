@@ -8,7 +8,7 @@ PASSED=0
 FAILED=0
 SKIP=77
 
-: "${QSTOR_BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${QSTOR_BIN:=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/qstor-it.XXXXXX")
 STATE=$WORK/state
 export QSTOR_STATE_DIR=$STATE
@@ -94,6 +94,9 @@ make_lvm_pool() {
 	at_exit "vgremove -q -ff -y '$VG'; pvremove -q -ff -y '$disk'"
 	qvm_pool add default lvm_thin -o "volume_group=$VG,thin_pool=pool" >/dev/null
 }
+
+# revs VM:VOL: the revision ids `qvm-volume info` lists, one a line
+revs() { qvm_volume info "$1" | sed -n '/^List of available revisions/,$p' | tail -n +2 | sed 's/^ *//' | grep -v '^none$'; }
 
 # ---- data ----
 

@@ -30,11 +30,11 @@ qvm_volume info work:private >"$WORK/info"
 grep -q '^ *1$' "$WORK/info" && pass || fail "revision 1 of a Qubes pool not listed: $(cat "$WORK/info")"
 qvm_volume list >"$WORK/list"
 grep -q 'work' "$WORK/list" && grep -q 'fedora' "$WORK/list" && pass || fail "list lacks adopted VMs"
+check "revert to Qubes revision" qvm_volume revert work:private 1
+eq "revision content" "$(sum_pattern wpriv 4)" "$(committed_sum work:private 4)"
 check "start adopted app" start_vm work
 eq "app sees Qubes template root" "$(sum_pattern troot 8)" "$(sum_dev "$(dev_of work root)" 8)"
 eq "app sees Qubes private" "$(sum_pattern wpriv 4)" "$(sum_dev "$(dev_of work private)" 4)"
 check "stop adopted app" stop_vm work
 eq "Qubes temporary cleaned" "" "$(find "$P" -name '*~*')"
-check "revert to Qubes revision" qvm_volume revert work:private 1
-eq "revision content" "$(sum_pattern wpriv 4)" "$(committed_sum work:private 4)"
 finish
