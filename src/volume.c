@@ -604,9 +604,6 @@ int qs_vol_stop(qstor *q, struct qs_vol *v, qstor_error *err)
 			/* revisions_to_keep -1: the VM wrote in place */
 			if (ci->active)
 				r = pool->drv->deactivate(pool, &com, err);
-			if (r >= 0 && pool->drv->wants_precache && !qs_objs_find(&o, QS_PRECACHE) &&
-			    qs_vol_rtk(pool, v) >= 0)
-				r = make_precache(q, pool, v, err);
 		}
 	} else if (qs_objs_find(&o, QS_RUNNING)) {
 		if (!is_snapshot(v) && pool->drv->reset) {
@@ -618,11 +615,11 @@ int qs_vol_stop(qstor *q, struct qs_vol *v, qstor_error *err)
 		} else {
 			r = pool->drv->remove(pool, &run, 1, err);
 		}
-		if (r >= 0 && is_snapshot(v) && v->precache_gen < 0)
+		if (r >= 0 && is_snapshot(v))
 			r = make_precache(q, pool, v, err);
-	} else if (is_snapshot(v) && pool->drv->wants_precache && !qs_objs_find(&o, QS_PRECACHE)) {
-		r = make_precache(q, pool, v, err);
 	}
+	/* a stopped volume is left as it is: stop stays idempotent and
+	 * recover changes nothing healthy */
 out:
 	qs_objs_free(&o);
 	if (r < 0)
