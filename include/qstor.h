@@ -139,11 +139,12 @@ int qstor_vm_clone(qstor *q, const char *src, const char *dst,
 		   const char *pool, qstor_error *err);
 /* Refused while running or while another VM is based on it. */
 int qstor_vm_remove(qstor *q, const char *name, qstor_error *err);
+/* *ret: malloc'd array, free with free() */
 int qstor_vm_list(qstor *q, qstor_vm_info **ret, size_t *ret_n,
 		  qstor_error *err);
 int qstor_vm_get(qstor *q, const char *name, qstor_vm_info *ret,
 		 qstor_error *err);
-/* ret: one device per volume (root, private, volatile), malloc'd */
+/* ret: one device per volume (root, private, volatile), malloc'd: free() */
 int qstor_vm_start(qstor *q, const char *name, qstor_device **ret,
 		   size_t *ret_n, qstor_error *err);
 /* Idempotent: stopping a stopped VM succeeds. */

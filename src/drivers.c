@@ -35,8 +35,25 @@ const char *const *qstor_drivers(void)
 	return names;
 }
 
+/* The driver's own options, then those every pool takes (as Qubes lists
+ * them for each driver). */
 const char *const *qstor_driver_options(const char *name)
 {
+	static const char *table[ARRAY_SIZE(builtin) + 1][24];
+	static const char *const common[] = { "revisions_to_keep", "ephemeral_volatile",
+					      "reserve_data", "reserve_metadata" };
 	const struct qs_driver *d = qs_driver_find(name);
-	return d ? d->options : NULL;
+	size_t slot = ARRAY_SIZE(builtin), n = 0;
+
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		if (builtin[i] == d)
+			slot = i;
+	for (const char *const *o = d->options; o && *o && n < 18; o++)
+		table[slot][n++] = *o;
+	for (size_t i = 0; i < ARRAY_SIZE(common); i++)
+		table[slot][n++] = common[i];
+	table[slot][n] = NULL;
+	return table[slot];
 }
