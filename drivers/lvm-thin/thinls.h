@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * thinls.h - exact mapped/exclusive figures of every thin device of a pool,
+ * from a metadata snapshot read by thin_ls (thin-provisioning-tools):
+ *
+ *   dm message <VG-POOL-tpool> 0 reserve_metadata_snap
+ *   thin_ls --metadata-snap --no-headers
+ *           -o DEV,MAPPED_BYTES,EXCLUSIVE_BYTES,SHARED_BYTES <tmeta device>
+ *   dm message <VG-POOL-tpool> 0 release_metadata_snap   (on every path)
+ *
+ * The metadata device is the pool's "_tmeta" sub-LV, which lvm keeps
+ * active (as /dev/mapper/VG-POOL_tmeta) while the pool is active; its
+ * major:minor is checked against the -tpool table. thin_ls is a child
+ * process: it is not LVM and not on the start/stop path. Concurrent qstor
+ * processes serialize on an flock of the metadata device node; a snapshot
+ * left by a crashed process (status shows a held root) is released first.
+ * The reservation does not touch LVM's transaction id. dm-thin commits the
+ * metadata after a successful pool message (pool_message() in
+ * drivers/md/dm-thin.c), so the held root is on disk when thin_ls reads
+ * the superblock.
+ * Parser: thinls.c; the sequence: metasnap.c.
+ */
+#ifndef LVT_THINLS_H
+#define LVT_THINLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qstor.h"
+
+struct lvt_thin_usage {
+	uint64_t dev_id;
+	uint64_t mapped, exclusive, shared;   /* bytes */
+};
+
+/* thin_ls --no-headers -o DEV,MAPPED_BYTES,EXCLUSIVE_BYTES,SHARED_BYTES
+ * output: one device a line, four unsigned integers separated by blanks.
+ * *ret malloc'd. 0, -EBADMSG or -ENOMEM. */
+int lvt_thin_ls_parse(const char *text, struct lvt_thin_usage **ret,
+		      size_t *ret_n);
+
+/* Run the whole sequence above for pool VG/POOL. */
+int lvt_thin_ls_usage(const char *vg, const char *pool,
+		      struct lvt_thin_usage **ret, size_t *ret_n,
+		      qstor_error *err);
+
+#endif
