@@ -42,6 +42,7 @@ struct qs_vol {
 	int64_t gen;             /* bumped before every change of the committed state */
 	int64_t precache_gen;    /* gen of the source the precache was made from; -1 none */
 	int64_t start_src_gen;   /* source gen when started (is_outdated) */
+	bool made_running;       /* not stored: this start made the running copy */
 };
 
 int qs_cat_open(const char *path, sqlite3 **ret, qstor_error *err);

@@ -70,6 +70,12 @@ int qs_vol_copy_committed(qstor *q, const struct qs_vol *src, const struct qs_vo
 /* catalog helpers */
 int qs_vol_bump_gen(qstor *q, struct qs_vol *v, qstor_error *err);
 
+/* Ephemeral volatile volumes (ephemeral.c): a dm-crypt mapping with a random
+ * key over dev; ret_path gets /dev/mapper/... . close: absent is fine. */
+int qs_eph_open(const char *vm, const char *vol, const char *dev, char *ret_path, size_t len,
+		qstor_error *err);
+int qs_eph_close(const char *vm, const char *vol, qstor_error *err);
+
 /* libblkid: what a device or image holds ("ext4", "swap", "gpt", "empty") */
 void qs_probe_content(const char *path, char *buf, size_t len);
 

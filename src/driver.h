@@ -72,6 +72,11 @@ struct qs_pool_usage {
 
 struct qs_pool;
 
+/* One range objs[obj] references, for the extents op. */
+#define QS_EXTENT_SHARED 1u
+typedef int (*qs_extent_cb)(void *ctx, size_t obj, uint64_t logical, uint64_t phys,
+			    uint64_t len, unsigned flags);
+
 struct qs_driver {
 	const char *name;                 /* "file-reflink", "lvm_thin" */
 	size_t instance_size;             /* bytes of pool->priv, zeroed by core */
@@ -137,6 +142,15 @@ struct qs_driver {
 	 * activating it for a VM; NULL: core uses activate(rw=false). */
 	int (*path)(struct qs_pool *pool, const struct qs_obj *obj, char *buf,
 		    size_t len, qstor_error *err);
+	/* Optional (du): cb(i, logical, phys, len, flags) for every range
+	 * objs[i] references, objs[0]'s first, then objs[1]'s...; phys in one
+	 * address space per pool, all objs seen at one time if the pool can
+	 * (lvm: one metadata snapshot); QS_EXTENT_SHARED: the pool says
+	 * something else (maybe another of objs) references it too. Role TMP:
+	 * all temporaries of the vid. Absent: no ranges. A non-zero cb return
+	 * stops the walk and is returned. */
+	int (*extents)(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
+		       qs_extent_cb cb, void *ctx, qstor_error *err);
 };
 
 struct qs_pool {
@@ -147,6 +161,7 @@ struct qs_pool {
 	int revisions_to_keep;       /* pool default, option revisions_to_keep */
 	double reserve_data;         /* fraction kept free, option reserve_data */
 	double reserve_meta;         /* option reserve_metadata */
+	bool ephemeral_volatile;     /* option ephemeral_volatile: volatiles default to ephemeral */
 	void *priv;                  /* drv->instance_size bytes */
 };
 

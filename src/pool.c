@@ -178,7 +178,9 @@ static int pool_parse(struct qs_pool *p, qstor_error *err)
 				      "of pool '%s': expected 0 to 1000", v, p->name);
 		p->revisions_to_keep = (int)n;
 	}
-	if ((v = qs_pool_opt(p, "ephemeral_volatile")) && parse_bool(v, &b) < 0)
+	if ((v = qs_pool_opt(p, "ephemeral_volatile")) && parse_bool(v, &b) == 0)
+		p->ephemeral_volatile = b;
+	else if (v)
 		return qs_err(err, -EINVAL, "invalid value '%s' for option 'ephemeral_volatile' of "
 			      "pool '%s': expected True or False", v, p->name);
 	if ((v = qs_pool_opt(p, "reserve_data")) &&

@@ -469,6 +469,12 @@ int qstor_vm_start(qstor *q, const char *name, qstor_device **ret, size_t *ret_n
 		r = qs_err(err, -EBUSY, "cannot start '%s': vm is already running", name);
 		goto out;
 	}
+	if (!strcmp(vm.state, QS_STATE_CREATING) || !strcmp(vm.state, QS_STATE_CLONING)) {
+		r = qs_err(err, -EBUSY, "cannot start '%s': its %s was interrupted, run 'qstor "
+			   "recover' first", name, !strcmp(vm.state, QS_STATE_CREATING) ? "creation" :
+			   "cloning");
+		goto out;
+	}
 	if ((r = qs_cat_vol_list(q->db, name, NULL, &vols, &n, err)) < 0)
 		goto out;
 	if ((r = qs_pool_get(q, vm.pool, &pool, err)) < 0 ||

@@ -416,6 +416,7 @@ int qs_vol_start(qstor *q, struct qs_vol *v, qstor_device *ret, qstor_error *err
 			r = snap_or_precache(pool, &o, v->vid, v->precache_gen == v->gen, &com, err);
 			if (r < 0)
 				goto out;
+			v->made_running = true;
 		}
 		qs_crash_point("start.after-snapshot");
 		r = activate(pool, v->vid, QS_RUNNING, v->rw, v->name, ret, err);
@@ -492,6 +493,14 @@ snap_out:
 		if (r < 0)
 			goto out;
 		r = activate(pool, v->vid, QS_RUNNING, true, v->name, ret, err);
+		if (r >= 0 && (v->ephemeral || pool->ephemeral_volatile)) {
+			char dev[sizeof(ret->path)];
+
+			snprintf(dev, sizeof(dev), "%s", ret->path);
+			r = qs_eph_open(v->vm, v->name, dev, ret->path, sizeof(ret->path), err);
+			if (r < 0)
+				pool->drv->deactivate(pool, &x, NULL);
+		}
 	}
 out:
 	qs_objs_free(&o);
@@ -512,12 +521,15 @@ void qs_vol_unstart(qstor *q, struct qs_vol *v)
 		pool->drv->deactivate(pool, &com, NULL);
 		return;
 	}
+	if (!is_origin(v) && !is_snapshot(v))
+		qs_eph_close(v->vm, v->name, NULL);
 	pool->drv->deactivate(pool, &run, NULL);
 	/* an origin's running copy made by this start holds nothing yet, but
-	 * one reused from a crash holds the VM's data: leave origins alone,
-	 * the next stop commits them */
-	if (!is_origin(v))
+	 * one reused from a crash holds the VM's data: leave that one, the
+	 * next stop commits it */
+	if (!is_origin(v) || v->made_running)
 		pool->drv->remove(pool, &run, 1, NULL);
+	v->made_running = false;
 }
 
 /* At stop, prepare what the next start needs, so that start is a rename. */
@@ -606,6 +618,9 @@ int qs_vol_stop(qstor *q, struct qs_vol *v, qstor_error *err)
 				r = pool->drv->deactivate(pool, &com, err);
 		}
 	} else if (qs_objs_find(&o, QS_RUNNING)) {
+		/* the crypt mapping goes first: it holds the device open */
+		if (!is_snapshot(v) && (r = qs_eph_close(v->vm, v->name, err)) < 0)
+			goto out;
 		if (!is_snapshot(v) && pool->drv->reset) {
 			/* volatile: drop its data now, keep the object for the
 			 * next start (saves a remove and a create) */

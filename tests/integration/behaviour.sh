@@ -140,6 +140,23 @@ eq "clear zeros" "$(head -c $((16 * M)) /dev/zero | sha256sum | cut -d' ' -f1)" 
 check "revert clear" qvm_volume revert sa:root
 eq "clear undone" "$(sum_pattern imp 16)" "$(committed_sum sa:root 16)"
 
+# ---- ephemeral volatile: dm-crypt with a key made at each start ----
+check "ephemeral on" qvm_volume config sa:volatile ephemeral True
+eq "ephemeral shown" "True" "$(qvm_volume info sa:volatile ephemeral)"
+refuse "ephemeral only for volatile" "only volatile" qvm_volume config sa:private ephemeral True
+if [ -e /dev/mapper/control ] && modprobe dm_crypt 2>/dev/null; then
+	check "start ephemeral" start_vm sa
+	case $(dev_of sa volatile) in /dev/mapper/qstor-eph-*) pass ;; *) fail "volatile not encrypted: $(dev_of sa volatile)" ;; esac
+	check "write ephemeral" write_dev "$(dev_of sa volatile)" eph 2
+	eq "ephemeral reads back while running" "$(sum_pattern eph 2)" "$(sum_dev "$(dev_of sa volatile)" 2)"
+	check "stop ephemeral" stop_vm sa
+	eq "crypt mapping gone" "" "$(ls /dev/mapper | grep qstor-eph)"
+else
+	refuse "ephemeral needs device-mapper" "device-mapper" qstor vm start sa
+	eq "refused start left sa stopped" "False" "$(qvm_volume info sa:private is_dirty)"
+fi
+check "ephemeral off" qvm_volume config sa:volatile ephemeral False
+
 # ---- vm clone, remove ----
 check "vm clone" qstor vm clone sa sa2
 eq "cloned private" "$(committed_sum sa:private 16)" "$(committed_sum sa2:private 16)"
