@@ -226,15 +226,44 @@ typedef struct qstor_du_volume {
 	uint64_t reclaimable; /* mapped but unused by its ext4 (0 if unknown) */
 } qstor_du_volume;
 
+/* A pool as a whole: every VM in it counted, not only those asked about. */
+typedef struct qstor_du_pool {
+	char pool[QSTOR_NAME_MAX + 1];
+	uint64_t data_size, data_used;  /* the pool's own figures */
+	uint64_t meta_size, meta_used;  /* 0, 0 where it has no metadata */
+	bool exact;            /* false: the driver gives per-object usage only;
+				* mapped, shared, vm_exclusive are then 0 */
+	uint64_t mapped;       /* bytes any volume in the catalog references (union) */
+	uint64_t vm_exclusive; /* sum of every VM's vm_exclusive in this pool */
+	uint64_t shared;       /* mapped - vm_exclusive: referenced by two VMs or
+				* more, or by one and something outside the
+				* catalog (the templates' data) */
+} qstor_du_pool;
+
 typedef struct qstor_du_vm {
 	char vm[QSTOR_NAME_MAX + 1];
-	uint64_t size, mapped, exclusive, shared;
+	uint64_t size;
+	uint64_t mapped;       /* union over the VM's volumes, not their sum */
+	uint64_t exclusive;    /* sum of its volumes' exclusive */
+	uint64_t shared;       /* mapped - exclusive */
 	uint64_t vm_exclusive; /* freed by removing the whole VM */
 	qstor_du_volume *volumes;
 	size_t n_volumes;
+	/* appended: the pools this VM's volumes are in (a copy each) */
+	qstor_du_pool *pools;
+	size_t n_pools;
 } qstor_du_vm;
 
-/* vms NULL / n 0: every VM */
+/*
+ * Disk use, measured from the pools themselves. Where the driver gives
+ * extent maps, figures are exact and set-aware: every object (committed,
+ * running, revisions, precache, temporaries) of every volume of every VM
+ * in the pool is walked, and a byte counts as exclusive to a volume (VM)
+ * when no object of another volume (VM) references it, nor anything
+ * outside the catalog that the pool flags. Otherwise (no extent maps),
+ * per object: mapped and exclusive of the current state.
+ * vms NULL / n 0: every VM.
+ */
 int qstor_du(qstor *q, const char *const *vms, size_t n, qstor_du_vm **ret,
 	     size_t *ret_n, qstor_error *err);
 void qstor_du_free(qstor_du_vm *v, size_t n);

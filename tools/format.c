@@ -523,6 +523,30 @@ void fmt_du(FILE *f, const qstor_du_vm *v, size_t n, bool bytes)
 		row[7] = du_size(v[i].vm_exclusive, bytes, b[5]);
 		table_add(&t, row);
 	}
+	/* then each pool once, as a whole (every VM in it, asked about or
+	 * not); "(pool)" cannot be a VM name */
+	for (size_t i = 0; i < n; i++)
+		for (size_t p = 0; p < v[i].n_pools; p++) {
+			const qstor_du_pool *x = &v[i].pools[p];
+			char b[4][CLI_SIZE_BUF];
+			const char *row[8];
+			bool seen = false;
+
+			for (size_t j = 0; j <= i && !seen; j++)
+				for (size_t k = 0; k < (j < i ? v[j].n_pools : p) && !seen; k++)
+					seen = strcmp(v[j].pools[k].pool, x->pool) == 0;
+			if (seen)
+				continue;
+			row[0] = "(pool)";
+			row[1] = x->pool;
+			row[2] = du_size(x->data_size, bytes, b[0]);
+			row[3] = x->exact ? du_size(x->mapped, bytes, b[1]) : "-";
+			row[4] = "-";
+			row[5] = x->exact ? du_size(x->shared, bytes, b[2]) : "-";
+			row[6] = "-";
+			row[7] = x->exact ? du_size(x->vm_exclusive, bytes, b[3]) : "-";
+			table_add(&t, row);
+		}
 	table_print(&t, f);
 	table_free(&t);
 }
@@ -553,7 +577,25 @@ void fmt_du_json(FILE *f, const qstor_du_vm *v, size_t n)
 				",\"shared\":%" PRIu64 ",\"reclaimable\":%" PRIu64 "}",
 				x->size, x->mapped, x->exclusive, x->shared, x->reclaimable);
 		}
-		fputs("]}", f);
+		fputc(']', f);
+		if (v[i].n_pools) {
+			fputs(",\"pools\":[", f);
+			for (size_t k = 0; k < v[i].n_pools; k++) {
+				const qstor_du_pool *x = &v[i].pools[k];
+
+				fputs(k ? ",{\"pool\":" : "{\"pool\":", f);
+				cli_json_string(f, x->pool);
+				fprintf(f, ",\"data_size\":%" PRIu64 ",\"data_used\":%" PRIu64
+					",\"meta_size\":%" PRIu64 ",\"meta_used\":%" PRIu64
+					",\"exact\":%s,\"mapped\":%" PRIu64 ",\"shared\":%" PRIu64
+					",\"vm_exclusive\":%" PRIu64 "}",
+					x->data_size, x->data_used, x->meta_size, x->meta_used,
+					x->exact ? "true" : "false", x->mapped, x->shared,
+					x->vm_exclusive);
+			}
+			fputc(']', f);
+		}
+		fputc('}', f);
 	}
 	fputs("]\n", f);
 }

@@ -230,6 +230,11 @@ int qs_rf_fsync_parent(const char *path)
 
 int qs_rf_fiemap_walk(int fd, qs_rf_extent_cb cb, void *ctx)
 {
+	return qs_rf_fiemap_walk_flags(fd, 0, cb, ctx);
+}
+
+int qs_rf_fiemap_walk_flags(int fd, uint32_t flags, qs_rf_extent_cb cb, void *ctx)
+{
 	_cleanup_free_ struct fiemap *fm = NULL;
 	uint64_t start = 0;
 
@@ -243,6 +248,7 @@ int qs_rf_fiemap_walk(int fd, qs_rf_extent_cb cb, void *ctx)
 		fm->fm_start = start;
 		fm->fm_length = FIEMAP_MAX_OFFSET - start;
 		fm->fm_extent_count = FIEMAP_BATCH;
+		fm->fm_flags = flags;
 		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
 			return -errno;
 		if (fm->fm_mapped_extents == 0)

@@ -44,6 +44,10 @@ int qs_rf_fsync_parent(const char *path);
  * non-zero return of cb and returns it. */
 typedef int (*qs_rf_extent_cb)(const struct fiemap_extent *fe, void *ctx);
 int qs_rf_fiemap_walk(int fd, qs_rf_extent_cb cb, void *ctx);
+/* The same with FIEMAP flags, given to every batch (FIEMAP_FLAG_SYNC:
+ * write back first, so that delayed allocations have a physical address;
+ * cheap when nothing is dirty). */
+int qs_rf_fiemap_walk_flags(int fd, uint32_t flags, qs_rf_extent_cb cb, void *ctx);
 
 /* Extent-map usage of one file of size bytes: mapped = bytes of extents
  * (clipped to size), exclusive = those not flagged FIEMAP_EXTENT_SHARED.

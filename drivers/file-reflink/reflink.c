@@ -27,6 +27,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fiemap.h>
 
 #include "driver.h"
 #include "internal.h"
@@ -977,6 +978,130 @@ static int rf_usage(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 	return 0;
 }
 
+/*
+ * extents: the file's FIEMAP map, physical addresses in the filesystem's
+ * own address space (XFS: bytes on the data device; btrfs: its logical
+ * address space), so reflinked files report the same ranges.
+ *
+ * - FIEMAP_FLAG_SYNC: delayed-allocation extents have no physical address
+ *   until written back, so they are flushed first (the running copies are
+ *   loop devices with direct I/O: normally nothing is dirty).
+ * - Extents past the file size are clipped (preallocation beyond EOF).
+ * - UNKNOWN, DELALLOC (racing writers) and btrfs inline extents (data in
+ *   the metadata tree, no address of their own) are skipped.
+ * - Unwritten (preallocated, fallocate) extents count: they hold space.
+ * - btrfs compressed extents (ENCODED) are reported with their logical
+ *   length at the compressed extent's address: sharing between reflinks
+ *   of one file is exact, bytes are what the file references, not what
+ *   sits on disk.
+ * - SHARED becomes QS_EXTENT_SHARED. XFS flags exactly the shared blocks;
+ *   btrfs flags a whole file extent when any part of the data extent it
+ *   points into is referenced elsewhere (btrfs frees a data extent only
+ *   when its last reference goes, so that is what removal would free).
+ */
+struct rf_ext_ctx {
+	uint64_t size;
+	size_t obj;
+	qs_extent_cb cb;
+	void *ctx;
+};
+
+static int rf_ext_one(const struct fiemap_extent *fe, void *p)
+{
+	struct rf_ext_ctx *c = p;
+	uint64_t a = fe->fe_logical, b = fe->fe_logical + fe->fe_length;
+
+	if (fe->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
+			    FIEMAP_EXTENT_DATA_INLINE))
+		return 0;
+	if (a >= c->size || b <= a)
+		return 0;
+	if (b > c->size)
+		b = c->size;
+	return c->cb(c->ctx, c->obj, a, fe->fe_physical, b - a,
+		     (fe->fe_flags & FIEMAP_EXTENT_SHARED) ? QS_EXTENT_SHARED : 0);
+}
+
+/* Walk the file name in directory dfd (AT_FDCWD: a path); absent: 0. */
+static int rf_ext_file(int dfd, const char *name, size_t obj, qs_extent_cb cb, void *ctx,
+		       qstor_error *err)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct rf_ext_ctx c = { .obj = obj, .cb = cb, .ctx = ctx };
+	struct stat st;
+	int r;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;  /* removed meanwhile: references nothing */
+		return qs_err(err, -errno, "cannot read extents of '%s': %s", name,
+			      strerror(errno));
+	}
+	if (fstat(fd, &st) < 0)
+		return qs_err(err, -errno, "cannot read extents of '%s': %s", name,
+			      strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return qs_err(err, -EINVAL, "cannot read extents of '%s': not a regular file",
+			      name);
+	c.size = (uint64_t)st.st_size;
+	r = qs_rf_fiemap_walk_flags(fd, FIEMAP_FLAG_SYNC, rf_ext_one, &c);
+	if (r < 0)
+		return qs_err(err, r, "cannot read extent map of '%s': %s", name,
+			      strerror(-r));
+	return r;  /* 0, or what cb stopped with */
+}
+
+static int rf_ext_obj(struct qs_pool *pool, const struct qs_obj *obj, size_t i,
+		      qs_extent_cb cb, void *ctx, qstor_error *err)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+	int r;
+
+	if (obj->role != QS_TMP) {
+		r = obj_find(pool, obj, path, sizeof(path));
+		if (r < 0)
+			return qs_err(err, r, "cannot find '%s': %s", obj->vid, strerror(-r));
+		return rf_ext_file(AT_FDCWD, path, i, cb, ctx, err);
+	}
+	/* TMP names every temporary of the vid (as remove does) */
+	r = check_vid(obj->vid);
+	if (r < 0)
+		return qs_err(err, r, "invalid vid '%s'", obj->vid);
+	r = vid_dir(pool, obj->vid, path, sizeof(path));
+	if (r < 0)
+		return qs_err(err, r, "cannot list '%s': %s", obj->vid, strerror(-r));
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 :
+		       qs_err(err, -errno, "cannot list '%s': %s", path, strerror(errno));
+	while ((de = readdir(d))) {
+		struct qs_objinfo oi;
+
+		if (classify(vid_vol(obj->vid), de->d_name, &oi) < 0 || oi.role != QS_TMP)
+			continue;
+		r = rf_ext_file(dirfd(d), de->d_name, i, cb, ctx, err);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One file after the other: not a snapshot of the pool, files may change
+ * in between (du takes no lock; a stopped VM's files do not change). */
+static int rf_extents(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
+		      qs_extent_cb cb, void *ctx, qstor_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = rf_ext_obj(pool, &objs[i], i, cb, ctx, err);
+
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int rf_path(struct qs_pool *pool, const struct qs_obj *obj, char *buf,
 		   size_t len, qstor_error *err)
 {
@@ -1019,4 +1144,5 @@ const struct qs_driver qs_driver_file_reflink = {
 	.reset = NULL,                      /* core removes and creates */
 	.usage = rf_usage,                  /* FIEMAP; set_exclusive is a lower bound */
 	.path = rf_path,                    /* the file itself */
+	.extents = rf_extents,              /* FIEMAP (SYNC), clipped to the file size */
 };

@@ -418,6 +418,66 @@ static void test_du(void **state)
 		      fmt_du(f, NULL, 0, false));
 }
 
+/* pool totals: one line per pool after the VMs, each pool once; "-" where
+ * the driver has no extent maps; a "pools" array in each VM's JSON */
+static void test_du_pools(void **state)
+{
+	qstor_du_volume vols[3];
+	qstor_du_pool pools[3];
+	qstor_du_vm vm[2];
+
+	(void)state;
+	memset(vols, 0, sizeof(vols));
+	memset(pools, 0, sizeof(pools));
+	memset(vm, 0, sizeof(vm));
+	snprintf(pools[0].pool, sizeof(pools[0].pool), "default");
+	pools[0].data_size = 8ULL << 30;
+	pools[0].data_used = 3ULL << 30;
+	pools[0].exact = true;
+	pools[0].mapped = 2ULL << 30;
+	pools[0].vm_exclusive = 512ULL << 20;
+	pools[0].shared = pools[0].mapped - pools[0].vm_exclusive;
+	snprintf(pools[1].pool, sizeof(pools[1].pool), "lvm");
+	pools[1].data_size = 1ULL << 30;
+	pools[1].data_used = 1ULL << 20;
+	pools[1].meta_size = 4ULL << 20;
+	pools[1].meta_used = 1ULL << 20;
+	pools[2] = pools[0];
+	snprintf(vm[0].vm, sizeof(vm[0].vm), "a");
+	snprintf(vols[0].volume, sizeof(vols[0].volume), "root");
+	snprintf(vols[1].volume, sizeof(vols[1].volume), "private");
+	vols[1].mapped = vols[1].exclusive = 4096;
+	vm[0].volumes = vols;
+	vm[0].n_volumes = 2;
+	vm[0].mapped = vm[0].exclusive = vm[0].vm_exclusive = 4096;
+	vm[0].pools = pools;
+	vm[0].n_pools = 2;
+	snprintf(vm[1].vm, sizeof(vm[1].vm), "b");
+	snprintf(vols[2].volume, sizeof(vols[2].volume), "root");
+	vm[1].volumes = &vols[2];
+	vm[1].n_volumes = 1;
+	vm[1].pools = &pools[2];
+	vm[1].n_pools = 1;
+
+	assert_output("VM      VOLUME   SIZE  MAPPED  EXCLUSIVE  SHARED  RECLAIMABLE  VM-EXCLUSIVE\n"
+		      "a       root     0B    0B      0B         0B      0B           -\n"
+		      "a       private  0B    4KiB    4KiB       0B      0B           -\n"
+		      "a       (total)  0B    4KiB    4KiB       0B      0B           4KiB\n"
+		      "b       root     0B    0B      0B         0B      0B           -\n"
+		      "b       (total)  0B    0B      0B         0B      0B           0B\n"
+		      "(pool)  default  8GiB  2GiB    -          1.5GiB  -            512MiB\n"
+		      "(pool)  lvm      1GiB  -       -          -       -            -\n",
+		      fmt_du(f, vm, 2, false));
+	assert_output("[{\"vm\":\"b\",\"size\":0,\"mapped\":0,\"exclusive\":0,\"shared\":0,"
+		      "\"reclaimable\":0,\"vm_exclusive\":0,\"volumes\":["
+		      "{\"volume\":\"root\",\"pool\":\"\",\"size\":0,\"mapped\":0,"
+		      "\"exclusive\":0,\"shared\":0,\"reclaimable\":0}],"
+		      "\"pools\":[{\"pool\":\"default\",\"data_size\":8589934592,"
+		      "\"data_used\":3221225472,\"meta_size\":0,\"meta_used\":0,\"exact\":true,"
+		      "\"mapped\":2147483648,\"shared\":1610612736,\"vm_exclusive\":536870912}]}]\n",
+		      fmt_du_json(f, &vm[1], 1));
+}
+
 /* ---- parsing ---- */
 
 #define ARGC(av) ((int)(sizeof(av) / sizeof((av)[0])))
@@ -900,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_vm_list),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_du),
+		cmocka_unit_test(test_du_pools),
 		cmocka_unit_test(test_volcmd_aliases),
 		cmocka_unit_test(test_volcmd_list),
 		cmocka_unit_test(test_volcmd_errors),
