@@ -639,6 +639,10 @@ int qstor_volume_export(qstor *q, const char *vm, const char *vol, char **ret_pa
 		r = qs_err(err, -EINVAL, "cannot export '%s:%s': volume keeps no state", vm, vol);
 		goto out;
 	}
+	/* an interrupted commit may have left the committed state under a
+	 * revision's name: bring it back first, like every other operation */
+	if ((r = qs_vol_fixup(q, &op.v, op.running, NULL, err)) < 0)
+		goto out;
 	if (op.pool->drv->path)
 		r = op.pool->drv->path(op.pool, &x, path, sizeof(path), err);
 	else

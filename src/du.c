@@ -594,6 +594,21 @@ struct du_walk {
 	uint32_t *vol_of;        /* per object: the volume (index in the pool) */
 	struct du_ext4 **ext4;   /* per object: non-NULL to count reclaimable */
 	size_t cur;              /* the object being collected, SIZE_MAX none */
+	struct du_rec *rec;      /* per object: kept ranges, for its aliases */
+};
+
+/* The ranges of an object other objects are known to equal (a precache is
+ * a clone of its source's committed state, never written): walked once,
+ * replayed for each alias. Saves a FIEMAP walk per stopped app VM. */
+struct du_rec {
+	bool keep;
+	struct du_rng *v;
+	size_t n, cap;
+};
+
+struct du_alias {
+	uint32_t vol;            /* the alias's volume (index in the pool) */
+	size_t src;              /* index of the object it equals */
 };
 
 static int du_walk_cb(void *p, size_t obj, uint64_t logical, uint64_t phys, uint64_t len,
@@ -615,6 +630,13 @@ static int du_walk_cb(void *p, size_t obj, uint64_t logical, uint64_t phys, uint
 	}
 	if (w->ext4[obj])
 		du_ext4_count(w->ext4[obj], logical, logical + len);
+	if (w->rec[obj].keep) {
+		struct du_rec *k = &w->rec[obj];
+
+		if (grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) < 0)
+			return -ENOMEM;
+		k->v[k->n++] = (struct du_rng){ phys, phys + len, flags & QS_EXTENT_SHARED };
+	}
 	return du_acc_add(w->acc, phys, len, flags);
 }
 
@@ -669,7 +691,9 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 	struct du_result res = { 0 };
 	struct du_walk w;
 	struct du_acc acc;
-	size_t n = 0;
+	struct du_alias *aliases = NULL;
+	struct du_rec *rec = NULL;
+	size_t n = 0, n_alias = 0, cap_alias = 0, n_walked = 0;
 	int r = -ENOMEM;
 
 	if (!idx)
@@ -708,6 +732,17 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 					continue;
 				tmp_done = true;
 			}
+			if (x.role == QS_PRECACHE && v->precache_gen >= 0) {
+				/* resolved to an object index once all are listed */
+				if (grow((void **)&aliases, &cap_alias, n_alias + 1,
+					 sizeof(*aliases)) < 0) {
+					qs_objs_free(&o);
+					goto nomem;
+				}
+				aliases[n_alias++] = (struct du_alias){ .vol = (uint32_t)k,
+									.src = objs.n };
+				/* listed like any object until resolved */
+			}
 			if (dv && x.role == QS_COMMITTED && pool->drv->path) {
 				char path[4096];
 
@@ -736,11 +771,78 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 		}
 		qs_objs_free(&o);
 	}
+	/* a valid precache equals its source's committed object: drop it from
+	 * the walk and replay the source's ranges for it */
+	rec = calloc(objs.n ? objs.n : 1, sizeof(*rec));
+	if (!rec)
+		goto nomem;
+	for (size_t a = 0; a < n_alias; a++) {
+		const struct qs_vol *v = &c->vols[idx[aliases[a].vol]];
+		const char *svid = NULL;
+
+		if (v->save_on_stop && v->precache_gen == v->gen) {
+			svid = v->vid;
+		} else if (v->snap_on_start) {
+			for (size_t k = 0; k < n; k++) {
+				const struct qs_vol *sv = &c->vols[idx[k]];
+
+				if (!strcmp(sv->vm, v->source_vm) && !strcmp(sv->name, v->source_vol) &&
+				    v->precache_gen == sv->gen)
+					svid = sv->vid;
+			}
+		}
+		aliases[a].src = SIZE_MAX;
+		for (size_t i = 0; svid && i < objs.n; i++)
+			if (objs.v[i].role == QS_COMMITTED && !strcmp(objs.v[i].vid, svid))
+				aliases[a].src = i;
+	}
+	{
+		/* compact: remove resolved aliases' own precache objects */
+		size_t m = 0, a = 0;
+		size_t *newidx = calloc(objs.n ? objs.n : 1, sizeof(size_t));
+
+		if (!newidx)
+			goto nomem;
+		for (size_t i = 0; i < objs.n; i++) {
+			bool drop = false;
+
+			for (a = 0; a < n_alias; a++)
+				if (aliases[a].src != SIZE_MAX && objs.v[i].role == QS_PRECACHE &&
+				    objs.vol_of[i] == aliases[a].vol)
+					drop = true;
+			newidx[i] = m;
+			if (drop)
+				continue;
+			objs.v[m] = objs.v[i];
+			objs.vol_of[m] = objs.vol_of[i];
+			objs.ext4[m] = objs.ext4[i];
+			m++;
+		}
+		for (a = 0; a < n_alias; a++)
+			if (aliases[a].src != SIZE_MAX) {
+				aliases[a].src = newidx[aliases[a].src];
+				rec[aliases[a].src].keep = true;
+			}
+		objs.n = m;
+		free(newidx);
+	}
 	w = (struct du_walk){ .acc = &acc, .vol_of = objs.vol_of, .ext4 = objs.ext4,
-			      .cur = SIZE_MAX };
+			      .cur = SIZE_MAX, .rec = rec };
 	r = pool->drv->extents(pool, objs.v, objs.n, du_walk_cb, &w, err);
 	if (r == 0 && w.cur != SIZE_MAX)
 		r = du_acc_end(&acc);
+	for (size_t a = 0; r == 0 && a < n_alias; a++) {
+		const struct du_rec *k;
+
+		if (aliases[a].src == SIZE_MAX)
+			continue;
+		k = &rec[aliases[a].src];
+		du_acc_begin(&acc, aliases[a].vol);
+		for (size_t i = 0; r == 0 && i < k->n; i++)
+			r = du_acc_add(&acc, k->v[i].start, k->v[i].end - k->v[i].start, k->v[i].flags);
+		if (r == 0)
+			r = du_acc_end(&acc);
+	}
 	if (r == 0)
 		r = du_acc_sweep(&acc, &res);
 	if (r == -ENOMEM)
@@ -781,6 +883,11 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 nomem:
 	r = qs_err(err, -ENOMEM, "cannot measure pool '%s': %s", pool->name, strerror(ENOMEM));
 out:
+	n_walked = objs.n;
+	for (size_t i = 0; rec && i < n_walked; i++)
+		free(rec[i].v);
+	free(rec);
+	free(aliases);
 	du_objs_free(&objs);
 	du_acc_free(&acc);
 	free(res.vol_mapped);

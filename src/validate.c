@@ -2,40 +2,78 @@
 /* Names and sizes from users: checked once here, at the API. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "driver.h"
 #include "internal.h"
 
+/* A user's string for a one-line message: valid UTF-8 as it is, control
+ * characters and stray bytes as \xNN, at most max input bytes (then "..."). */
+static const char *esc(const char *s, size_t max, char *out, size_t len)
+{
+	size_t o = 0, i = 0;
+
+	while (s && s[i] && i < max && o + 5 < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c <= 0xef ? 2 :
+			   c >= 0xc2 && c <= 0xdf ? 1 : 0, j;
+
+		for (j = 1; k && j <= k; j++)
+			if (((unsigned char)s[i + j] & 0xc0) != 0x80)
+				break;
+		if (k && j > k && o + k + 1 < len) {
+			memcpy(out + o, s + i, k + 1);  /* one whole UTF-8 character */
+			o += k + 1;
+			i += k + 1;
+			continue;
+		}
+		if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+		i++;
+	}
+	if (s && s[i] && o + 4 < len)
+		o += (size_t)snprintf(out + o, len - o, "...");
+	out[o < len ? o : len - 1] = '\0';
+	return out;
+}
+
 int qstor_check_name(const char *what, const char *name, qstor_error *err)
 {
+	char e[300];
 	size_t n;
 
 	if (!name || !*name)
 		return qs_err(err, -EINVAL, "invalid %s name '': empty", what);
 	n = strnlen(name, QSTOR_NAME_MAX + 1);
 	if (n > QSTOR_NAME_MAX)
-		return qs_err(err, -EINVAL, "invalid %s name '%.64s...': longer than %d bytes",
-			      what, name, QSTOR_NAME_MAX);
+		return qs_err(err, -EINVAL, "invalid %s name '%s': longer than %d bytes", what,
+			      esc(name, 64, e, sizeof(e)), QSTOR_NAME_MAX);
+	esc(name, QSTOR_NAME_MAX, e, sizeof(e));
 	if (name[0] == '-')
-		return qs_err(err, -EINVAL, "invalid %s name '%s': starts with '-'", what, name);
+		return qs_err(err, -EINVAL, "invalid %s name '%s': starts with '-'", what, e);
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return qs_err(err, -EINVAL, "invalid %s name '%s'", what, name);
+		return qs_err(err, -EINVAL, "invalid %s name '%s'", what, e);
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		if (isalnum(*p) || *p == '_' || *p == '-' || *p == '.' || *p == '+')
 			continue;
 		if (*p == '/')
-			return qs_err(err, -EINVAL, "invalid %s name '%s': contains '/'", what, name);
+			return qs_err(err, -EINVAL, "invalid %s name '%s': contains '/'", what, e);
 		if (*p == ' ')
-			return qs_err(err, -EINVAL, "invalid %s name '%s': contains a space", what, name);
+			return qs_err(err, -EINVAL, "invalid %s name '%s': contains a space", what, e);
 		if (*p < 0x20 || *p == 0x7f)
-			return qs_err(err, -EINVAL, "invalid %s name: contains control character 0x%02x",
-				      what, *p);
+			return qs_err(err, -EINVAL, "invalid %s name '%s': contains control character "
+				      "0x%02x", what, e, *p);
+		if (*p >= 0x80)
+			return qs_err(err, -EINVAL, "invalid %s name '%s': only ASCII letters, digits "
+				      "and _ - . + are allowed", what, e);
 		return qs_err(err, -EINVAL, "invalid %s name '%s': character '%c' not allowed",
-			      what, name, *p);
+			      what, e, *p);
 	}
 	if (strstr(name, ".."))
-		return qs_err(err, -EINVAL, "invalid %s name '%s': contains '..'", what, name);
+		return qs_err(err, -EINVAL, "invalid %s name '%s': contains '..'", what, e);
 	return 0;
 }
 
@@ -48,11 +86,12 @@ int qstor_parse_vmvol(const char *s, char vm[QSTOR_NAME_MAX + 1],
 	int r;
 
 	if (!s || !(colon = strchr(s, ':')))
-		return qs_err(err, -EINVAL, "invalid volume '%s': expected VM:VOLUME", s ? s : "");
+		return qs_err(err, -EINVAL, "invalid volume '%s': expected VM:VOLUME",
+			      esc(s ? s : "", 140, (char[300]){ 0 }, 300));
 	n = (size_t)(colon - s);
 	if (n > QSTOR_NAME_MAX)
-		return qs_err(err, -EINVAL, "invalid vm name '%.64s...': longer than %d bytes",
-			      s, QSTOR_NAME_MAX);
+		return qs_err(err, -EINVAL, "invalid vm name '%s': longer than %d bytes",
+			      esc(s, 64, (char[300]){ 0 }, 300), QSTOR_NAME_MAX);
 	memcpy(v, s, n);
 	v[n] = '\0';
 	r = qstor_check_name("vm", v, err);
@@ -76,33 +115,35 @@ int qstor_parse_size(const char *s, uint64_t *ret, qstor_error *err)
 		{ "T", 1000000000000ULL }, { "TB", 1000000000000ULL }, { "Ti", 1ULL << 40 }, { "TiB", 1ULL << 40 },
 	};
 	const char *p = s;
+	char e[300], u[300];
 	uint64_t v = 0;
 
 	if (!s || !*s)
 		return qs_err(err, -EINVAL, "invalid size '': empty");
+	esc(s, 64, e, sizeof(e));
 	if (*p == '-')
-		return qs_err(err, -EINVAL, "invalid size '%s': negative", s);
+		return qs_err(err, -EINVAL, "invalid size '%s': negative", e);
 	if (!isdigit((unsigned char)*p))
-		return qs_err(err, -EINVAL, "invalid size '%s': not a number", s);
+		return qs_err(err, -EINVAL, "invalid size '%s': not a number", e);
 	for (; isdigit((unsigned char)*p); p++) {
 		unsigned d = (unsigned)(*p - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
-			return qs_err(err, -ERANGE, "invalid size '%s': too large", s);
+			return qs_err(err, -ERANGE, "invalid size '%s': too large", e);
 		v = v * 10 + d;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(p, units[i].suffix) != 0)
 			continue;
 		if (v > UINT64_MAX / units[i].mult || v * units[i].mult > (uint64_t)INT64_MAX)
-			return qs_err(err, -ERANGE, "invalid size '%s': too large", s);
+			return qs_err(err, -ERANGE, "invalid size '%s': too large", e);
 		v *= units[i].mult;
 		if (v == 0)
-			return qs_err(err, -EINVAL, "invalid size '%s': zero", s);
+			return qs_err(err, -EINVAL, "invalid size '%s': zero", e);
 		*ret = v;
 		return 0;
 	}
-	return qs_err(err, -EINVAL, "invalid size '%s': unknown unit '%s'", s, p);
+	return qs_err(err, -EINVAL, "invalid size '%s': unknown unit '%s'", e, esc(p, 32, u, sizeof(u)));
 }
 
 static const char *const class_names[] = {

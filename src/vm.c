@@ -557,8 +557,14 @@ int qstor_vm_stop(qstor *q, const char *name, qstor_error *err)
 		return r;
 	if ((r = qs_lock_vm(q, name, false, &lock, err)) < 0)
 		return r;
-	if ((r = qs_cat_vm_get(q->db, name, &vm, err)) >= 0)
-		r = stop_locked(q, &vm, NULL, err);
+	if ((r = qs_cat_vm_get(q->db, name, &vm, err)) >= 0) {
+		if (!strcmp(vm.state, QS_STATE_CREATING) || !strcmp(vm.state, QS_STATE_CLONING))
+			r = qs_err(err, -EBUSY, "cannot stop '%s': its %s was interrupted, run 'qstor "
+				   "recover' first", name, !strcmp(vm.state, QS_STATE_CREATING) ?
+				   "creation" : "cloning");
+		else
+			r = stop_locked(q, &vm, NULL, err);
+	}
 	qs_unlock(&lock);
 	return r;
 }

@@ -408,6 +408,16 @@ int qs_vol_start(qstor *q, struct qs_vol *v, qstor_device *ret, qstor_error *err
 			r = qs_err(err, -ENOENT, "volume '%s:%s' has no committed state", v->vm, v->name);
 			goto out;
 		} else if (qs_vol_rtk(pool, v) < 0) {
+			/* the VM writes the committed state in place: whatever was
+			 * made from it (precaches, snapshots) is now outdated */
+			if (v->rw && (r = qs_vol_bump_gen(q, v, err)) < 0)
+				goto out;
+			if (v->rw && qs_objs_find(&o, QS_PRECACHE)) {
+				struct qs_obj pc = obj(v->vid, QS_PRECACHE);
+
+				if ((r = pool->drv->remove(pool, &pc, 1, err)) < 0)
+					goto out;
+			}
 			r = activate(pool, v->vid, QS_COMMITTED, v->rw, v->name, ret, err);
 			goto out;
 		} else {

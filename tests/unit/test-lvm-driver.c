@@ -391,13 +391,14 @@ int lvt_vg_seqno_read(const char *pv_path, const char *vg, uint64_t *ret)
 	return 0;
 }
 
-int lvt_thin_ls_usage(const char *vg, const char *pool, struct lvt_thin_usage **ret,
-		      size_t *ret_n, qstor_error *err)
+int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
+		      struct lvt_thin_usage **ret, size_t *ret_n, qstor_error *err)
 {
 	struct lvt_thin_usage *u;
 
 	(void)vg;
 	(void)pool;
+	(void)tpool;
 	if (m.thin_ls_missing)
 		return qs_err(err, -ENOENT, "no thin_ls");
 	u = calloc(m.n ? m.n : 1, sizeof(*u));
