@@ -68,12 +68,14 @@ static int read_backing_file(int nr, char *buf, size_t len)
 
 	snprintf(p, sizeof(p), "/sys/block/loop%d/loop/backing_file", nr);
 	buf[0] = '\0';
+	/* a device going away under us (another process detaching it)
+	 * answers ENOENT, ENODEV or ENXIO: it backs nothing */
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT || errno == ENODEV || errno == ENXIO ? 0 : -errno;
 	n = read(fd, buf, len - 1);
 	if (n < 0)
-		return errno == ENXIO ? 0 : -errno;
+		return errno == ENXIO || errno == ENODEV || errno == ENOENT ? 0 : -errno;
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
@@ -141,9 +143,9 @@ static int loop_backs(int nr, const struct stat *st, struct qs_loop_dev *ret)
 	struct loop_info64 info;
 
 	if (fd < 0)
-		return fd == -ENOENT || fd == -ENXIO ? 0 : fd;
+		return fd == -ENOENT || fd == -ENXIO || fd == -ENODEV ? 0 : fd;
 	if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
-		return errno == ENXIO ? 0 : -errno;
+		return errno == ENXIO || errno == ENODEV ? 0 : -errno;
 	if (info.lo_inode != st->st_ino || info.lo_device != st->st_dev)
 		return 0;
 	*ret = (struct qs_loop_dev){
@@ -317,9 +319,9 @@ int qs_loop_detach(int nr, const struct stat *st)
 	struct loop_info64 info;
 
 	if (fd < 0)
-		return fd == -ENOENT || fd == -ENXIO ? 0 : fd;
+		return fd == -ENOENT || fd == -ENXIO || fd == -ENODEV ? 0 : fd;
 	if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
-		return errno == ENXIO ? 0 : -errno;
+		return errno == ENXIO || errno == ENODEV ? 0 : -errno;
 	if (info.lo_inode != st->st_ino || info.lo_device != st->st_dev)
 		return 0;  /* reused for another file meanwhile */
 	if (ioctl(fd, LOOP_CLR_FD, 0) < 0)
