@@ -40,8 +40,7 @@ static int op_begin(qstor *q, const char *vm, const char *vol, bool lock, struct
 		qs_unlock(&op->lock);
 		return r;
 	}
-	op->running = strcmp(op->vm.state, QS_STATE_RUNNING) == 0 &&
-		      strcmp(op->vm.boot_id, q->boot_id) == 0;
+	op->running = qs_vm_running(q, &op->vm);
 	return 0;
 }
 
@@ -79,8 +78,7 @@ static int fill_info(qstor *q, const struct qs_vm *vm, struct qs_vol *v, struct 
 	qstor_volume_info i;
 	struct qs_objs o;
 	const struct qs_objinfo *com, *run;
-	bool is_running = strcmp(vm->state, QS_STATE_RUNNING) == 0 &&
-			  strcmp(vm->boot_id, q->boot_id) == 0;
+	bool is_running = qs_vm_running(q, vm);
 	int r;
 
 	memset(&i, 0, sizeof(i));
@@ -582,7 +580,7 @@ int qstor_volume_clone(qstor *q, const char *src_vm, const char *src_vol, const 
 			   dst_vm, dst_vol);
 		goto out;
 	}
-	if (strcmp(svm.state, QS_STATE_RUNNING) == 0 && strcmp(svm.boot_id, q->boot_id) == 0) {
+	if (qs_vm_running(q, &svm)) {
 		struct qs_pool *sp;
 		if ((r = qs_pool_get(q, src.pool, &sp, err)) < 0)
 			goto out;

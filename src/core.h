@@ -79,6 +79,10 @@ int qs_eph_close(const char *vm, const char *vol, qstor_error *err);
 /* libblkid: what a device or image holds ("ext4", "swap", "gpt", "empty") */
 void qs_probe_content(const char *path, char *buf, size_t len);
 
+/* The VM is started, in this boot (a VM marked running in an earlier boot
+ * was left so by a host crash). */
+bool qs_vm_running(const qstor *q, const struct qs_vm *vm);
+
 /* boot id of this host boot (recover tells a crash from a running VM) */
 void qs_read_boot_id(char buf[40]);
 

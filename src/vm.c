@@ -8,9 +8,37 @@
 
 #define GiB (1ULL << 30)
 
-static bool running(qstor *q, const struct qs_vm *vm)
+bool qs_vm_running(const qstor *q, const struct qs_vm *vm)
 {
 	return strcmp(vm->state, QS_STATE_RUNNING) == 0 && strcmp(vm->boot_id, q->boot_id) == 0;
+}
+
+static bool half_made(const struct qs_vm *vm)
+{
+	return !strcmp(vm->state, QS_STATE_CREATING) || !strcmp(vm->state, QS_STATE_CLONING);
+}
+
+static int refuse_half_made(const struct qs_vm *vm, const char *what, qstor_error *err)
+{
+	return qs_err(err, -EBUSY, "cannot %s '%s': its %s was interrupted, run 'qstor recover' "
+		      "first", what, vm->name, !strcmp(vm->state, QS_STATE_CREATING) ? "creation" :
+		      "cloning");
+}
+
+/* Check the name, take the VM's lock, read it: the start of every VM
+ * operation. On failure nothing is held. */
+static int vm_begin(qstor *q, const char *name, struct qs_vm *vm, int *lock, qstor_error *err)
+{
+	int r;
+
+	*lock = -1;
+	if ((r = qstor_check_name("vm", name, err)) < 0)
+		return r;
+	if ((r = qs_lock_vm(q, name, false, lock, err)) < 0)
+		return r;
+	if ((r = qs_cat_vm_get(q->db, name, vm, err)) < 0)
+		qs_unlock(lock);
+	return r;
 }
 
 static int make_vol(qstor *q, struct qs_pool *pool, const struct qs_vm *vm, const char *name,
@@ -318,7 +346,7 @@ int qstor_vm_clone(qstor *q, const char *src, const char *dst, const char *pool_
 
 		if (!d->save_on_stop)
 			continue;
-		if (svols[i].rtk_set && svols[i].rtk < 0 && running(q, &svm)) {
+		if (svols[i].rtk_set && svols[i].rtk < 0 && qs_vm_running(q, &svm)) {
 			r = qs_err(err, -EBUSY, "cannot clone '%s': '%s:%s' is running with "
 				   "revisions_to_keep -1", src, src, d->name);
 			break;
@@ -365,13 +393,9 @@ int qstor_vm_remove(qstor *q, const char *name, qstor_error *err)
 	size_t n = 0, nd = 0;
 	int r, lock = -1;
 
-	if ((r = qstor_check_name("vm", name, err)) < 0)
+	if ((r = vm_begin(q, name, &vm, &lock, err)) < 0)
 		return r;
-	if ((r = qs_lock_vm(q, name, false, &lock, err)) < 0)
-		return r;
-	if ((r = qs_cat_vm_get(q->db, name, &vm, err)) < 0)
-		goto out;
-	if (running(q, &vm)) {
+	if (qs_vm_running(q, &vm)) {
 		r = qs_err(err, -EBUSY, "cannot remove '%s': vm is running", name);
 		goto out;
 	}
@@ -429,7 +453,7 @@ int qstor_vm_list(qstor *q, qstor_vm_info **ret, size_t *ret_n, qstor_error *err
 		return qs_err(err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
-		vm_to_info(&vms[i], running(q, &vms[i]), &out[i]);
+		vm_to_info(&vms[i], qs_vm_running(q, &vms[i]), &out[i]);
 	free(vms);
 	*ret = out;
 	*ret_n = n;
@@ -445,7 +469,7 @@ int qstor_vm_get(qstor *q, const char *name, qstor_vm_info *ret, qstor_error *er
 		return r;
 	if ((r = qs_cat_vm_get(q->db, name, &vm, err)) < 0)
 		return r;
-	vm_to_info(&vm, running(q, &vm), ret);
+	vm_to_info(&vm, qs_vm_running(q, &vm), ret);
 	return 0;
 }
 
@@ -459,20 +483,14 @@ int qstor_vm_start(qstor *q, const char *name, qstor_device **ret, size_t *ret_n
 	size_t n = 0, started = 0;
 	int r, lock = -1;
 
-	if ((r = qstor_check_name("vm", name, err)) < 0)
+	if ((r = vm_begin(q, name, &vm, &lock, err)) < 0)
 		return r;
-	if ((r = qs_lock_vm(q, name, false, &lock, err)) < 0)
-		return r;
-	if ((r = qs_cat_vm_get(q->db, name, &vm, err)) < 0)
-		goto out;
-	if (running(q, &vm)) {
+	if (qs_vm_running(q, &vm)) {
 		r = qs_err(err, -EBUSY, "cannot start '%s': vm is already running", name);
 		goto out;
 	}
-	if (!strcmp(vm.state, QS_STATE_CREATING) || !strcmp(vm.state, QS_STATE_CLONING)) {
-		r = qs_err(err, -EBUSY, "cannot start '%s': its %s was interrupted, run 'qstor "
-			   "recover' first", name, !strcmp(vm.state, QS_STATE_CREATING) ? "creation" :
-			   "cloning");
+	if (half_made(&vm)) {
+		r = refuse_half_made(&vm, "start", err);
 		goto out;
 	}
 	if ((r = qs_cat_vol_list(q->db, name, NULL, &vols, &n, err)) < 0)
@@ -553,18 +571,9 @@ int qstor_vm_stop(qstor *q, const char *name, qstor_error *err)
 	struct qs_vm vm;
 	int r, lock = -1;
 
-	if ((r = qstor_check_name("vm", name, err)) < 0)
+	if ((r = vm_begin(q, name, &vm, &lock, err)) < 0)
 		return r;
-	if ((r = qs_lock_vm(q, name, false, &lock, err)) < 0)
-		return r;
-	if ((r = qs_cat_vm_get(q->db, name, &vm, err)) >= 0) {
-		if (!strcmp(vm.state, QS_STATE_CREATING) || !strcmp(vm.state, QS_STATE_CLONING))
-			r = qs_err(err, -EBUSY, "cannot stop '%s': its %s was interrupted, run 'qstor "
-				   "recover' first", name, !strcmp(vm.state, QS_STATE_CREATING) ?
-				   "creation" : "cloning");
-		else
-			r = stop_locked(q, &vm, NULL, err);
-	}
+	r = half_made(&vm) ? refuse_half_made(&vm, "stop", err) : stop_locked(q, &vm, NULL, err);
 	qs_unlock(&lock);
 	return r;
 }
@@ -611,13 +620,12 @@ int qstor_recover(qstor *q, unsigned *ret_fixed, qstor_error *err)
 			goto next;
 		if ((r = qs_cat_vm_get(q->db, vms[i].name, &vm, err)) < 0)
 			goto next;
-		if (strcmp(vm.state, QS_STATE_CREATING) == 0 ||
-		    strcmp(vm.state, QS_STATE_CLONING) == 0) {
+		if (half_made(&vm)) {
 			r = finish_create(q, &vm, err);
 			fixed++;
 			goto next;
 		}
-		if (running(q, &vm)) {
+		if (qs_vm_running(q, &vm)) {
 			/* healthy and running: only clear leftovers of admin ops */
 			struct qs_vol *vols = NULL;
 			size_t nv = 0;

@@ -363,10 +363,6 @@ static int get_source(qstor *q, const struct qs_vol *v, struct qs_vol *ret, stru
 	return 0;
 }
 
-static bool vm_running(qstor *q, const struct qs_vm *vm)
-{
-	return strcmp(vm->state, QS_STATE_RUNNING) == 0 && strcmp(vm->boot_id, q->boot_id) == 0;
-}
 
 /* Rename a valid precache into place, else make a fresh snapshot. */
 static int snap_or_precache(struct qs_pool *pool, const struct qs_objs *o, const char *vid,
@@ -388,17 +384,22 @@ static int snap_or_precache(struct qs_pool *pool, const struct qs_objs *o, const
 	return pool->drv->snapshot(pool, src, &run, err);
 }
 
+/* The volume's pool and what is on disk for it. */
+static int vol_read(qstor *q, const struct qs_vol *v, struct qs_pool **pool, struct qs_objs *o,
+		    qstor_error *err)
+{
+	int r = qs_pool_get(q, v->pool, pool, err);
+
+	return r < 0 ? r : qs_objs_read(*pool, v->vid, o, err);
+}
+
 int qs_vol_start(qstor *q, struct qs_vol *v, qstor_device *ret, qstor_error *err)
 {
 	struct qs_pool *pool;
 	struct qs_objs o;
 	int r;
 
-	r = qs_pool_get(q, v->pool, &pool, err);
-	if (r < 0)
-		return r;
-	r = qs_objs_read(pool, v->vid, &o, err);
-	if (r < 0)
+	if ((r = vol_read(q, v, &pool, &o, err)) < 0)
 		return r;
 
 	if (is_origin(v)) {
@@ -449,7 +450,7 @@ int qs_vol_start(qstor *q, struct qs_vol *v, qstor_device *ret, qstor_error *err
 			    (r = qs_cat_vm_get(q->db, src.vm, &svm, err)) < 0)
 				goto snap_out;
 		}
-		if (qs_vol_rtk(pool, &src) < 0 && vm_running(q, &svm)) {
+		if (qs_vol_rtk(pool, &src) < 0 && qs_vm_running(q, &svm)) {
 			r = qs_err(err, -EBUSY, "cannot start '%s:%s': source '%s:%s' is running with "
 				   "revisions_to_keep -1", v->vm, v->name, src.vm, src.name);
 			goto snap_out;
@@ -602,11 +603,7 @@ int qs_vol_stop(qstor *q, struct qs_vol *v, qstor_error *err)
 	struct qs_obj run = obj(v->vid, QS_RUNNING);
 	int r;
 
-	r = qs_pool_get(q, v->pool, &pool, err);
-	if (r < 0)
-		return r;
-	r = qs_objs_read(pool, v->vid, &o, err);
-	if (r < 0)
+	if ((r = vol_read(q, v, &pool, &o, err)) < 0)
 		return r;
 
 	if (is_origin(v)) {
