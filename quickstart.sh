@@ -22,7 +22,11 @@ test)
 	f=$(sed -n 's/^# FAIL: *//p' test-suite.log)
 	e=$(sed -n 's/^# ERROR: *//p' test-suite.log)
 	s=$(sed -n 's/^# SKIP: *//p' test-suite.log)
-	echo "${p:-0} passed, $((${f:-0} + ${e:-0})) failed, ${s:-0} skipped"
+	# the longer checks: sanitizers, valgrind, fuzzing (scripts/check-extra.sh)
+	x=0
+	"$top/scripts/check-extra.sh" || x=$?
+	[ $x -eq 0 ] || rc=1
+	echo "${p:-0} passed, $((${f:-0} + ${e:-0} + (x != 0))) failed, ${s:-0} skipped"
 	exit $rc
 	;;
 *)

@@ -103,10 +103,17 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, qstor_error 
 	return 0;
 }
 
-static void copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
+/* A column as text: "" for NULL (a TEXT PRIMARY KEY admits NULL) and for
+ * an empty blob, for which sqlite3_column_text returns NULL too. */
+static const char *col_str(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(dst, len, "%s", t ? (const char *)t : "");
+	return t ? (const char *)t : "";
+}
+
+static void copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	snprintf(dst, len, "%s", col_str(st, col));
 }
 
 static int exec_bound(sqlite3 *db, sqlite3_stmt *st, qstor_error *err, const char *what)
@@ -167,8 +174,8 @@ int qs_cat_pool_get(sqlite3 *db, const char *name, char driver[32], qstor_kv **r
 		if (!nkv)
 			break;
 		kv = nkv;
-		kv[n].key = strdup((const char *)sqlite3_column_text(st, 0));
-		kv[n].value = strdup((const char *)sqlite3_column_text(st, 1));
+		kv[n].key = strdup(col_str(st, 0));
+		kv[n].value = strdup(col_str(st, 1));
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -240,7 +247,7 @@ static int names_query(sqlite3 *db, const char *sql, char ***ret, size_t *ret_n,
 		if (!nv)
 			break;
 		v = nv;
-		v[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+		v[n++] = strdup(col_str(st, 0));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

@@ -703,6 +703,7 @@ const char qstorcmd_usage[] =
 	"  vm stop NAME                                 stop the volumes, commit the data\n"
 	"  recover                                      after a crash: commit or clean up\n"
 	"  du [--json] [--bytes] [VM...]                disk use per VM and volume\n"
+	"  bench [OPTIONS]                              qstor against the usual way (qstor-bench)\n"
 	"\n"
 	"Options:\n"
 	"  --state-dir DIR   state directory (default: $QSTOR_STATE_DIR or /var/lib/qstor)\n"

@@ -5,8 +5,11 @@
 #include "config.h"
 #endif
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cli.h"
@@ -97,6 +100,58 @@ static int do_du(qstor *q, const struct qstorcmd *a)
 	return 0;
 }
 
+/* `qstor bench ARGS`: the benchmark is a script, qstor-bench (see
+ * qstor-bench(1)), run from the directory of this binary or else from PATH,
+ * with ARGS and QSTOR_BIN set to this binary's directory so that it
+ * measures this qstor. Returns only on failure. */
+static int exec_bench(int argc, char *argv[])
+{
+	char self[PATH_MAX], path[PATH_MAX + 16];
+	char **args;
+	char *slash;
+	ssize_t n;
+	int i = 1, k = 0;
+
+	/* skip the common options before the command word, as the parser did */
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		i += strcmp(argv[i], "--state-dir") == 0 ? 2 : 1;
+	}
+	if (i >= argc || strcmp(argv[i], "bench") != 0) {
+		fprintf(stderr, "%s: bench: cannot find the command word\n", prog);
+		return 1;
+	}
+	args = calloc((size_t)(argc - i) + 1, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "%s: bench: out of memory\n", prog);
+		return 1;
+	}
+	args[k++] = (char *)"qstor-bench";
+	for (i++; i < argc; i++)
+		args[k++] = argv[i];
+	args[k] = NULL;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			setenv("QSTOR_BIN", self[0] ? self : "/", 1);
+			snprintf(path, sizeof(path), "%s/qstor-bench", self);
+			if (access(path, X_OK) == 0)
+				execv(path, args);
+		}
+	}
+	execvp("qstor-bench", args);
+	fprintf(stderr, "%s: bench: cannot run qstor-bench (looked beside %s and in PATH): %s\n",
+		prog, n > 0 ? self : "qstor", strerror(errno));
+	free(args);
+	return 1;
+}
+
 static int run(qstor *q, const struct qstorcmd *a)
 {
 	qstor_error err = { 0 };
@@ -147,9 +202,8 @@ int main(int argc, char *argv[])
 		return cli_finish_stdout(prog, 0);
 	}
 	if (a.cmd == QSTORCMD_BENCH) {
-		fprintf(stderr, "%s: bench: not implemented yet\n", prog);
 		qstorcmd_free(&a);
-		return 1;
+		return exec_bench(argc, argv);
 	}
 	if (cli_open(prog, a.common.state_dir, &q) < 0) {
 		qstorcmd_free(&a);

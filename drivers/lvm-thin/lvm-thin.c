@@ -41,11 +41,25 @@
 #include "report.h"
 #include "thinls.h"
 
+/* The last thin_ls of the pool, reused while the pool's status shows no
+ * new mapping or transaction and for at most THIN_LS_TTL_MS: `qvm-volume
+ * list` asks usage volume by volume, one metadata snapshot serves all. */
+#define THIN_LS_TTL_MS 2000
+
+struct lvt_thin_ls {
+	struct lvt_thin_usage *tu;
+	size_t n;
+	uint64_t transaction_id, data_used;
+	double at_ms;
+	bool valid;
+};
+
 struct lvt_priv {
 	char vg[LVT_NAME_MAX + 1];
 	char pool[LVT_NAME_MAX + 1];
 	bool discard_on_remove;
 	struct lvt_cache cache;
+	struct lvt_thin_ls thin_ls;
 };
 
 /* An object resolved to its LV. */
@@ -202,34 +216,104 @@ static void lvt_pool_close(struct qs_pool *pool)
 {
 	struct lvt_priv *p = priv(pool);
 
-	if (p)
+	if (p) {
 		lvt_cache_free(&p->cache);
+		free(p->thin_ls.tu);
+		memset(&p->thin_ls, 0, sizeof(p->thin_ls));
+	}
 }
 
-/* Status and table of the pool's -tpool device, activating the pool when
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* thin_ls figures of every thin device, from the last run when still good */
+static int thin_ls(struct lvt_priv *p, const char *tpool, const struct lvt_pool_status *st,
+		   const struct lvt_thin_usage **ret, size_t *ret_n, qstor_error *err)
+{
+	struct lvt_thin_ls *t = &p->thin_ls;
+	struct lvt_thin_usage *tu = NULL;
+	size_t n = 0;
+	double now = mono_ms();
+	int r;
+
+	if (!(t->valid && t->transaction_id == st->transaction_id &&
+	      t->data_used == st->data_used && now - t->at_ms < THIN_LS_TTL_MS)) {
+		r = lvt_thin_ls_usage(p->vg, p->pool, tpool, &tu, &n, err);
+		if (r < 0)
+			return r;
+		free(t->tu);
+		t->tu = tu;
+		t->n = n;
+		t->transaction_id = st->transaction_id;
+		t->data_used = st->data_used;
+		t->at_ms = now;
+		t->valid = true;
+	}
+	*ret = t->tu;
+	*ret_n = t->n;
+	return 0;
+}
+
+/* The device-mapper device that carries the pool's thin-pool target: LVM
+ * names it "VG-POOL-tpool" (with "VG-POOL" a linear on top) once the pool
+ * has thin volumes, but an unused pool is activated as "VG-POOL" itself.
+ * 0 with the name in buf, -ENXIO when neither is active. */
+static int pool_target_dev(struct lvt_priv *p, char *buf, size_t len)
+{
+	char target[32], params[512], plain[LVT_DM_NAME_MAX + 1];
+	bool exists = false;
+	int r;
+
+	if (lvt_dm_name(p->vg, p->pool, "tpool", buf, len) < 0 ||
+	    lvt_dm_name(p->vg, p->pool, NULL, plain, sizeof(plain)) < 0)
+		return -ENAMETOOLONG;
+	r = lvt_dm_info(buf, &exists, NULL, NULL);
+	if (r < 0)
+		return r;
+	if (exists)
+		return 0;
+	r = lvt_dm_params(plain, true, target, sizeof(target), params, sizeof(params));
+	if (r == 0 && strcmp(target, "thin-pool") == 0) {
+		snprintf(buf, len, "%s", plain);
+		return 0;
+	}
+	return r == -ENODEV ? r : -ENXIO;
+}
+
+/* Status and table of the pool's thin-pool device, activating the pool when
  * it is not (usage of an inactive pool is unknown to the kernel). */
 static int pool_dm(struct lvt_priv *p, const char *what, struct lvt_pool_status *st,
-		   struct lvt_pool_table *t, qstor_error *err)
+		   struct lvt_pool_table *t, char *dev, size_t dev_len, qstor_error *err)
 {
 	char tpool[LVT_DM_NAME_MAX + 1], target[32], params[512], cmd[LVT_CMD_LEN];
 	char subject[2 * LVT_NAME_MAX + 2], h[HEAD_MAX];
 	const char *one[] = { p->pool };
-	bool exists = false;
 	int r;
 
 	snprintf(subject, sizeof(subject), "%s/%s", p->vg, p->pool);
-	if (lvt_dm_name(p->vg, p->pool, "tpool", tpool, sizeof(tpool)) < 0)
-		return qs_err(err, -ENAMETOOLONG, "cannot %s '%s': name too long", what, subject);
-	r = lvt_dm_info(tpool, &exists, NULL, NULL);
-	if (r < 0)
-		return qs_err(err, r, "cannot %s '%s': device-mapper not available", what, subject);
-	if (!exists) {
+	r = pool_target_dev(p, tpool, sizeof(tpool));
+	if (r == -ENAMETOOLONG)
+		return qs_err(err, r, "cannot %s '%s': name too long", what, subject);
+	if (r == -ENXIO) {
 		r = lvt_cmd_activate(cmd, sizeof(cmd), p->vg, one, 1);
 		if (r == 0)
 			r = run(p, cmd, head(h, sizeof(h), "cannot activate '%s'", subject), err);
 		if (r < 0)
 			return r;
+		r = pool_target_dev(p, tpool, sizeof(tpool));
+		if (r == -ENXIO)
+			return qs_err(err, r, "cannot %s '%s': no thin-pool device after "
+				      "activation", what, subject);
 	}
+	if (r < 0)
+		return qs_err(err, r, "cannot %s '%s': device-mapper not available", what, subject);
+	if (dev && (size_t)snprintf(dev, dev_len, "%s", tpool) >= dev_len)
+		return qs_err(err, -ENAMETOOLONG, "cannot %s '%s': name too long", what, subject);
 	r = lvt_dm_params(tpool, false, target, sizeof(target), params, sizeof(params));
 	if (r == 0 && strcmp(target, "thin-pool") != 0)
 		r = -EBADMSG;
@@ -260,7 +344,7 @@ static int lvt_pool_usage(struct qs_pool *pool, struct qs_pool_usage *ret,
 	uint64_t block;
 	int r;
 
-	r = pool_dm(p, "read usage of", &st, &t, err);
+	r = pool_dm(p, "read usage of", &st, &t, NULL, 0, err);
 	if (r < 0)
 		return r;
 	block = t.block_sectors * 512;
@@ -366,8 +450,8 @@ static void cache_add(struct lvt_priv *p, const char *lv, uint64_t size,
 	snprintf(e.pool, sizeof(e.pool), "%s", p->pool);
 	snprintf(e.origin, sizeof(e.origin), "%s", origin ? origin : "");
 	e.size = size;
-	lvt_cache_add(&p->cache, &e);
-	lvt_cache_adopt(&p->cache, p->vg);
+	if (lvt_cache_add(&p->cache, &e))
+		lvt_cache_adopt(&p->cache, p->vg, LVT_STEP_CREATE);
 }
 
 static int create_lv(struct lvt_priv *p, const struct lvt_obj *o, enum qs_role role,
@@ -459,7 +543,7 @@ static int lvt_rename(struct qs_pool *pool, const struct qs_obj *from,
 	if (r < 0)
 		return r;
 	if (lvt_cache_rename(&p->cache, f.lv, t.lv))
-		lvt_cache_adopt(&p->cache, p->vg);
+		lvt_cache_adopt(&p->cache, p->vg, LVT_STEP_RENAME);
 	return 0;
 }
 
@@ -562,7 +646,7 @@ static int lvt_remove(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 			goto out;
 		for (size_t j = i; j < i + m; j++)
 			lvt_cache_remove(&p->cache, lvs[j]);
-		lvt_cache_adopt(&p->cache, p->vg);
+		lvt_cache_adopt(&p->cache, p->vg, (unsigned)(LVT_STEP_REMOVE * m));
 	}
 out:
 	free(o);
@@ -589,8 +673,10 @@ static int lvt_resize(struct qs_pool *pool, const struct qs_obj *obj, uint64_t s
 		return qs_err(err, r, "cannot resize '%s': invalid size", o.full);
 	r = lvt_run(cmd, &out);
 	/* lvresize refuses a size the LV already has: nothing changed */
-	if (r < 0 && strstr(out.errors, "matches existing size"))
-		r = 0;
+	if (r < 0 && strstr(out.errors, "matches existing size")) {
+		lvt_out_free(&out);
+		return 0;
+	}
 	if (r < 0) {
 		char reason[256];
 
@@ -602,7 +688,7 @@ static int lvt_resize(struct qs_pool *pool, const struct qs_obj *obj, uint64_t s
 	if (r < 0)
 		return r;
 	if (lvt_cache_resize(&p->cache, o.lv, lvt_cache_round(&p->cache, size)))
-		lvt_cache_adopt(&p->cache, p->vg);
+		lvt_cache_adopt(&p->cache, p->vg, LVT_STEP_RESIZE);
 	return 0;
 }
 
@@ -748,7 +834,7 @@ static int lvt_reset(struct qs_pool *pool, const struct qs_obj *obj, uint64_t si
 		if (r < 0)
 			return r;
 		lvt_cache_remove(&p->cache, o.lv);
-		lvt_cache_adopt(&p->cache, p->vg);
+		lvt_cache_adopt(&p->cache, p->vg, LVT_STEP_REMOVE);
 	}
 	return create_lv(p, &o, obj->role, size, err);
 }
@@ -759,9 +845,10 @@ static int lvt_usage(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 		     struct qs_usage *ret, uint64_t *ret_set_exclusive, qstor_error *err)
 {
 	struct lvt_priv *p = priv(pool);
-	struct lvt_thin_usage *tu = NULL;
+	const struct lvt_thin_usage *tu = NULL;
 	struct lvt_pool_status st;
 	struct lvt_obj *o = NULL;
+	char tpool[LVT_DM_NAME_MAX + 1];
 	int64_t *ids = NULL;
 	size_t nt = 0;
 	uint64_t set = 0;
@@ -799,12 +886,12 @@ static int lvt_usage(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 		if (!unknown)
 			break;
 	}
-	r = pool_dm(p, "read usage of", &st, NULL, err);
+	r = pool_dm(p, "read usage of", &st, NULL, tpool, sizeof(tpool), err);
 	if (r < 0)
 		goto out;
 
 	memset(ret, 0, n * sizeof(*ret));
-	r = lvt_thin_ls_usage(p->vg, p->pool, &tu, &nt, &lerr);
+	r = thin_ls(p, tpool, &st, &tu, &nt, &lerr);
 	if (r == 0) {
 		for (size_t i = 0; i < n; i++)
 			for (size_t j = 0; j < nt && ids[i] >= 0; j++)
@@ -839,7 +926,6 @@ static int lvt_usage(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 		*ret_set_exclusive = set;
 	r = 0;
 out:
-	free(tu);
 	free(o);
 	free(ids);
 	return r;

@@ -38,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lvm2cmd.h>
 
@@ -50,6 +52,36 @@ static void *lvm_handle;
 static int lvm_init_err;
 static unsigned long lvm_runs;
 static __thread struct lvt_out *capture;
+
+/* QSTOR_LVM_TRACE=1: every command line, its result and its time on
+ * stderr ("qstor-lvm: ..."), and the count of lvm2_run calls at exit. */
+static int trace = -1;
+
+static void trace_exit(void)
+{
+	if (lvm_runs)
+		fprintf(stderr, "qstor-lvm: %lu lvm2_run calls\n", lvm_runs);
+}
+
+static bool tracing(void)
+{
+	if (trace < 0) {
+		const char *e = getenv("QSTOR_LVM_TRACE");
+
+		trace = e && *e && strcmp(e, "0") != 0;
+		if (trace)
+			atexit(trace_exit);
+	}
+	return trace;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static bool from_reporter(const char *file)
 {
@@ -129,6 +161,8 @@ static int init_locked(void)
 		return 0;
 	if (lvm_init_err)
 		return lvm_init_err;
+	double t0 = tracing() ? now_ms() : 0;
+
 	lvm2_log_fn(log_cb);
 	locale = setlocale(LC_ALL, NULL);
 	locale = locale ? strdup(locale) : NULL;
@@ -143,6 +177,8 @@ static int init_locked(void)
 	}
 	if (!lvm_handle)
 		lvm_init_err = -EIO;
+	if (tracing())
+		fprintf(stderr, "qstor-lvm: [%d] %.0f ms: lvm2_init\n", (int)getpid(), now_ms() - t0);
 	return lvm_handle ? 0 : lvm_init_err;
 }
 
@@ -178,7 +214,15 @@ int lvt_run(const char *cmdline, struct lvt_out *out)
 		return r;
 	}
 	capture = o;
-	rc = lvm2_run(lvm_handle, cmdline);
+	{
+		bool tr = tracing();
+		double t0 = tr ? now_ms() : 0;
+
+		rc = lvm2_run(lvm_handle, cmdline);
+		if (tr)
+			fprintf(stderr, "qstor-lvm: [%d] %.0f ms rc=%d: %s\n", (int)getpid(),
+				now_ms() - t0, rc, cmdline);
+	}
 	capture = NULL;
 	lvm_runs++;
 	pthread_mutex_unlock(&lvm_lock);

@@ -159,11 +159,11 @@ out:
 	return r;
 }
 
-int lvt_thin_ls_usage(const char *vg, const char *pool,
+int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
 		      struct lvt_thin_usage **ret, size_t *ret_n,
 		      qstor_error *err)
 {
-	char tpool[LVT_DM_NAME_MAX + 1], tmeta_lv[LVT_NAME_MAX + 8];
+	char tmeta_lv[LVT_NAME_MAX + 8];
 	char tmeta[LVT_DM_NAME_MAX + 1], path[LVT_DM_NAME_MAX + 16];
 	char target[32], params[512], why[256];
 	struct lvt_pool_table table;
@@ -174,8 +174,7 @@ int lvt_thin_ls_usage(const char *vg, const char *pool,
 	int r, rr;
 
 	snprintf(tmeta_lv, sizeof(tmeta_lv), "%s_tmeta", pool);
-	if (lvt_dm_name(vg, pool, "tpool", tpool, sizeof(tpool)) < 0 ||
-	    lvt_dm_name(vg, tmeta_lv, NULL, tmeta, sizeof(tmeta)) < 0)
+	if (lvt_dm_name(vg, tmeta_lv, NULL, tmeta, sizeof(tmeta)) < 0)
 		return qs_err(err, -ENAMETOOLONG, "cannot read usage of '%s/%s': name too long",
 			      vg, pool);
 	r = lvt_dm_params(tpool, true, target, sizeof(target), params, sizeof(params));

@@ -39,8 +39,10 @@ struct lvt_thin_usage {
 int lvt_thin_ls_parse(const char *text, struct lvt_thin_usage **ret,
 		      size_t *ret_n);
 
-/* Run the whole sequence above for pool VG/POOL. */
-int lvt_thin_ls_usage(const char *vg, const char *pool,
+/* Run the whole sequence above for pool VG/POOL whose thin-pool target is
+ * the device-mapper device tpool ("VG-POOL-tpool", or "VG-POOL" while the
+ * pool has no thin volume). */
+int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
 		      struct lvt_thin_usage **ret, size_t *ret_n,
 		      qstor_error *err);
 

@@ -173,6 +173,54 @@ int lvt_mda_text_seqno(const char *text, size_t len, const char *vg,
 	return -EBADMSG;
 }
 
+int lvt_mda_text_id(const char *text, size_t len, const char *vg, char *id,
+		    size_t idlen)
+{
+	size_t vlen = strlen(vg);
+	const char *p = text, *end = text + len, *line;
+
+	if (len < vlen + 2 || memcmp(p, vg, vlen) != 0)
+		return -ENOENT;
+	p += vlen;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p >= end || *p != '{')
+		return -ENOENT;
+	for (line = p; line < end; ) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *q = line, *e;
+
+		if (!nl)
+			break;
+		while (q < nl && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(nl - q) > 3 && memcmp(q, "id", 2) == 0 &&
+		    (q[2] == ' ' || q[2] == '\t' || q[2] == '=')) {
+			q += 2;
+			while (q < nl && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q >= nl || *q++ != '=')
+				return -EBADMSG;
+			while (q < nl && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q >= nl || *q++ != '"')
+				return -EBADMSG;
+			e = memchr(q, '"', (size_t)(nl - q));
+			if (!e || e == q)
+				return -EBADMSG;
+			if ((size_t)(e - q) >= idlen)
+				return -ENAMETOOLONG;
+			memcpy(id, q, (size_t)(e - q));
+			id[e - q] = '\0';
+			return 0;
+		}
+		if (q < nl && nl[-1] == '{' && line != p)
+			break;
+		line = nl + 1;
+	}
+	return -EBADMSG;
+}
+
 /* O_DIRECT needs aligned buffers, offsets and lengths. */
 #define ALIGN 4096
 
@@ -234,6 +282,12 @@ static int read_text_head(int fd, const struct lvt_rlocn *rl, char *text,
 
 int lvt_vg_seqno_read(const char *pv_path, const char *vg, uint64_t *ret)
 {
+	return lvt_vg_meta_read(pv_path, vg, ret, NULL, 0);
+}
+
+int lvt_vg_meta_read(const char *pv_path, const char *vg, uint64_t *ret,
+		     char *id, size_t idlen)
+{
 	_cleanup_close_ int fd = -1;
 	uint8_t label[LVT_LABEL_SCAN_BYTES], hdr[LVT_MDA_HEADER_SIZE];
 	struct lvt_area mdas[LVT_MAX_MDAS];
@@ -268,6 +322,8 @@ int lvt_vg_seqno_read(const char *pv_path, const char *vg, uint64_t *ret)
 			r = read_text_head(fd, &rl, text, &tlen);
 		if (r == 0)
 			r = lvt_mda_text_seqno(text, tlen, vg, &seqno);
+		if (r == 0 && id)
+			r = lvt_mda_text_id(text, tlen, vg, id, idlen);
 		if (r == 0) {
 			*ret = seqno;
 			return 0;

@@ -60,7 +60,18 @@ int lvt_mda_header_parse(const uint8_t *buf, size_t len, uint64_t mda_offset,
 int lvt_mda_text_seqno(const char *text, size_t len, const char *vg,
 		       uint64_t *ret);
 
+/* text as above: the VG's uuid from its "id = \"...\"" line (before any
+ * section) into id. 0, -ENOENT (another VG), -EBADMSG or -ENAMETOOLONG. */
+#define LVT_VG_ID_LEN 40   /* "xxxxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx" + NUL */
+int lvt_mda_text_id(const char *text, size_t len, const char *vg, char *id,
+		    size_t idlen);
+
 /* Read the seqno of vg from the PV at path (O_DIRECT, read only). */
 int lvt_vg_seqno_read(const char *pv_path, const char *vg, uint64_t *ret);
+
+/* The same, and the VG's uuid (id may be NULL): a VG removed and made again
+ * under the same name starts its seqno afresh, its uuid tells it apart. */
+int lvt_vg_meta_read(const char *pv_path, const char *vg, uint64_t *ret_seqno,
+		     char *id, size_t idlen);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * The report cache: when it reloads (seqno moved, no readable PV, a
  * dropped cache) and when it does not, and its in-memory edits.
- * lvt_run() and lvt_vg_seqno_read() are fakes here.
+ * lvt_run() and lvt_vg_meta_read() are fakes here. Also the copy kept
+ * across processes (lvt_cache_save/restore) in a scratch dir.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,7 +23,8 @@
 
 static unsigned runs;
 static uint64_t disk_seqno = 7;
-static int seqno_err;           /* lvt_vg_seqno_read() fails with this */
+static int seqno_err;           /* lvt_vg_meta_read() fails with this */
+static const char *disk_id = "vg-uuid-1";
 static const char *report_json;
 static int run_err;
 
@@ -53,7 +56,8 @@ int lvt_run(const char *cmdline, struct lvt_out *out)
 	return 0;
 }
 
-int lvt_vg_seqno_read(const char *pv_path, const char *vg, uint64_t *ret)
+int lvt_vg_meta_read(const char *pv_path, const char *vg, uint64_t *ret, char *id,
+		     size_t idlen)
 {
 	assert_string_equal(vg, "vg");
 	if (strcmp(pv_path, "/dev/vdb") != 0)
@@ -61,6 +65,8 @@ int lvt_vg_seqno_read(const char *pv_path, const char *vg, uint64_t *ret)
 	if (seqno_err)
 		return seqno_err;
 	*ret = disk_seqno;
+	if (id)
+		snprintf(id, idlen, "%s", disk_id);
 	return 0;
 }
 
@@ -83,7 +89,9 @@ static int reset(void **state)
 	disk_seqno = 7;
 	seqno_err = 0;
 	run_err = 0;
+	disk_id = "vg-uuid-1";
 	report_json = two_pvs;
+	setenv("QSTOR_LVM_CACHE_DIR", "", 1);  /* no copy across processes */
 	return 0;
 }
 
@@ -184,12 +192,20 @@ static void test_edits(void **state)
 	lvt_cache_remove(&c, "vm-a-root-1700000000-back");  /* absent: fine */
 	assert_true(c.loaded);
 
-	/* our command moved the seqno: adopt it, no reload */
+	/* our command moved the seqno by its step: adopt it, no reload */
 	disk_seqno = 8;
-	lvt_cache_adopt(&c, "vg");
+	lvt_cache_adopt(&c, "vg", LVT_STEP_RENAME);
 	assert_true(c.seqno == 8);
+	/* by more than its step: someone else committed too, dropped */
+	disk_seqno = 11;
+	lvt_cache_adopt(&c, "vg", LVT_STEP_CREATE);
+	assert_false(c.loaded);
+	assert_int_equal(lvt_cache_load(&c, "vg", &err), 0);
+	assert_int_equal(runs, 3);
+	disk_seqno = 8;
+	c.seqno = 8;
 	assert_int_equal(lvt_cache_fresh(&c, "vg", &err), 0);
-	assert_int_equal(runs, 2);
+	assert_int_equal(runs, 3);
 
 	/* renames onto a known name, or of an unknown one: stale, dropped */
 	assert_false(lvt_cache_rename(&c, "pool", "vm-a-root"));
@@ -204,7 +220,7 @@ static void test_edits(void **state)
 	/* adopt without a readable PV drops it */
 	assert_int_equal(lvt_cache_load(&c, "vg", &err), 0);
 	seqno_err = -EIO;
-	lvt_cache_adopt(&c, "vg");
+	lvt_cache_adopt(&c, "vg", LVT_STEP_RENAME);
 	assert_false(c.loaded);
 	lvt_cache_free(&c);
 }
@@ -224,6 +240,79 @@ static void test_empty_vg(void **state)
 	lvt_cache_free(&c);
 }
 
+/* The copy kept across processes: read back instead of a report while its
+ * seqno and VG uuid are those on disk. */
+static void test_persist(void **state)
+{
+	char dir[] = "/tmp/qstor-lvm-cache-test.XXXXXX", path[256];
+	struct lvt_cache c = { 0 }, d = { 0 };
+	qstor_error err = { 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("QSTOR_LVM_CACHE_DIR", dir, 1);
+	snprintf(path, sizeof(path), "%s/vg.cache", dir);
+
+	assert_int_equal(lvt_cache_fresh(&c, "vg", &err), 0);
+	assert_int_equal(runs, 1);
+	assert_int_equal(access(path, F_OK), 0);
+	/* another process: no report */
+	assert_int_equal(lvt_cache_fresh(&d, "vg", &err), 0);
+	assert_int_equal(runs, 1);
+	assert_true(d.seqno == 7);
+	assert_string_equal(d.id, "vg-uuid-1");
+	assert_int_equal(d.rep.n_pvs, 2);
+	assert_true(lvt_cache_find(&d, "vm-a-root")->size == 4194304);
+	assert_string_equal(lvt_cache_find(&d, "vm-a-root-snap")->origin, "vm-a-root");
+	assert_true(lvt_cache_find(&d, "vm-a-root-snap")->thin_id == 2);
+	assert_true(lvt_cache_find(&d, "pool")->thin_id == -1);
+	assert_string_equal(lvt_cache_find(&d, "pool")->pool, "");
+	assert_true(d.rep.extent_size == 4194304);
+	lvt_cache_free(&d);
+
+	/* our own change is saved with the adopted seqno */
+	assert_true(lvt_cache_rename(&c, "vm-a-root-snap", "vm-a-root-tmp"));
+	disk_seqno = 8;
+	lvt_cache_adopt(&c, "vg", LVT_STEP_RENAME);
+	assert_true(c.loaded);
+	assert_int_equal(lvt_cache_fresh(&d, "vg", &err), 0);
+	assert_int_equal(runs, 1);
+	assert_non_null(lvt_cache_find(&d, "vm-a-root-tmp"));
+	assert_null(lvt_cache_find(&d, "vm-a-root-snap"));
+	lvt_cache_free(&d);
+
+	/* the disk moved on: a report */
+	disk_seqno = 9;
+	assert_int_equal(lvt_cache_restore(&d, "vg"), -ESTALE);
+	assert_false(d.loaded);
+	assert_int_equal(lvt_cache_fresh(&d, "vg", &err), 0);
+	assert_int_equal(runs, 2);
+	lvt_cache_free(&d);
+
+	/* the VG made again under its name, same seqno: a report */
+	disk_seqno = 7;
+	assert_int_equal(lvt_cache_load(&c, "vg", &err), 0);
+	assert_int_equal(runs, 3);
+	disk_id = "vg-uuid-2";
+	assert_int_equal(lvt_cache_restore(&d, "vg"), -ESTALE);
+	assert_int_equal(lvt_cache_fresh(&d, "vg", &err), 0);
+	assert_int_equal(runs, 4);
+	lvt_cache_free(&d);
+
+	/* a damaged file is not trusted */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("qstor-lvm-cache 1\nvg vg\nid vg-uuid-2\nseqno 7\nlv x\n", f);
+	fclose(f);
+	assert_int_equal(lvt_cache_restore(&d, "vg"), -EBADMSG);
+	assert_false(d.loaded);
+
+	lvt_cache_free(&c);
+	unlink(path);
+	rmdir(dir);
+	setenv("QSTOR_LVM_CACHE_DIR", "", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup(test_load_errors, reset),
 		cmocka_unit_test_setup(test_edits, reset),
 		cmocka_unit_test_setup(test_empty_vg, reset),
+		cmocka_unit_test_setup(test_persist, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,5 +323,6 @@ int main(void)
 		printf("skip: needs root and loop devices\n");
 		return 77;
 	}
+	setenv("QSTOR_LVM_CACHE_DIR", "", 1);  /* no copy across processes */
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

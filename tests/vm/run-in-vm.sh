@@ -110,7 +110,7 @@ fi
 # ---- qemu -------------------------------------------------------------------
 # shellcheck disable=SC2054
 qemu=(qemu-system-x86_64
-	-accel tcg,thread=multi -cpu max -m "$mem" -smp "$smp"
+	-accel tcg,thread=multi -cpu "${QSTOR_VM_CPU:-max}" -m "$mem" -smp "$smp"
 	-nographic -no-reboot -nic none
 	-fw_cfg name=etc/sercon-port,string=0 # SeaBIOS: keep off the console
 	-kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" -append "$append"
