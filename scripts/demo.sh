@@ -14,6 +14,7 @@ dev() { awk -v v="$2" '$1 == v { print $2 }' <<<"$1"; }
 
 [ "$(id -u)" = 0 ] || { echo "demo: must be root (loop devices, mounts)" >&2; exit 1; }
 mkdir -p -m 0700 "$QSTOR_STATE_DIR"
+qstor vm list >/dev/null  # makes the catalog before the pool image lands beside it
 img=$QSTOR_STATE_DIR/default-pool.img
 mnt=$QSTOR_STATE_DIR/default-pool
 if [ ! -f "$img" ]; then

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The handle, the state directory, and pools. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,6 +35,20 @@ void qs_read_boot_id(char buf[40])
 	}
 }
 
+static bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
 int qstor_open(const char *state_dir, qstor **ret, qstor_error *err)
 {
 	char path[PATH_MAX];
@@ -45,11 +60,22 @@ int qstor_open(const char *state_dir, qstor **ret, qstor_error *err)
 		state_dir = getenv("QSTOR_STATE_DIR");
 	if (!state_dir || !*state_dir)
 		state_dir = QSTOR_DEFAULT_STATE_DIR;
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+	bool created = mkdir(state_dir, 0700) == 0;
+
+	if (!created && errno != EEXIST)
 		return qs_err(err, -errno, "cannot create state directory '%s': %s", state_dir,
 			      strerror(errno));
 	if (stat(state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return qs_err(err, -ENOTDIR, "state directory '%s' is not a directory", state_dir);
+	if (!created) {
+		/* only a directory qstor made (it holds the catalog), or an
+		 * empty one, is taken: a mistyped --state-dir (/, /tmp, ...)
+		 * must not be chmodded or filled with a catalog */
+		snprintf(path, sizeof(path), "%s/catalog.db", state_dir);
+		if (access(path, F_OK) < 0 && !dir_is_empty(state_dir))
+			return qs_err(err, -ENOTEMPTY, "'%s' is not a qstor state directory (no "
+				      "catalog.db, not empty)", state_dir);
+	}
 	if (st.st_uid == geteuid() && (st.st_mode & 077))
 		chmod(state_dir, 0700);  /* the catalog names every VM: keep it private */
 
