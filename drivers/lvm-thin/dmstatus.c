@@ -140,3 +140,17 @@ int lvt_parse_thin_status(const char *params, uint64_t *ret_mapped_sectors)
 	*ret_mapped_sectors = mapped;
 	return 0;
 }
+
+int lvt_parse_thin_table(const char *params, uint64_t *ret_dev_id)
+{
+	char copy[128], *tok[MAX_TOKENS];
+	int n = tokenize(params, copy, sizeof(copy), tok);
+	unsigned major, minor;
+	uint64_t id;
+
+	if (n < 2 || n > 3 || !parse_devno(tok[0], &major, &minor) || !parse_u64(tok[1], &id) ||
+	    id > 0xffffff)  /* dm-thin device ids are 24 bits */
+		return -EBADMSG;
+	*ret_dev_id = id;
+	return 0;
+}

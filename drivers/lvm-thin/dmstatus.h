@@ -15,6 +15,7 @@
  *                     or "Fail"; metadata blocks are 4096 bytes.
  *   thin status:      <nr mapped sectors> <highest mapped sector>|-
  *                     or "Fail".
+ *   thin table:       <pool dev> <dev id> [<external origin dev>]
  */
 #ifndef LVT_DMSTATUS_H
 #define LVT_DMSTATUS_H
@@ -48,6 +49,9 @@ int lvt_parse_pool_status(const char *params, struct lvt_pool_status *ret);
 int lvt_parse_pool_table(const char *params, struct lvt_pool_table *ret);
 /* 0, -EIO for "Fail", -EBADMSG. */
 int lvt_parse_thin_status(const char *params, uint64_t *ret_mapped_sectors);
+/* thin table: "<pool dev> <dev id> [<external origin dev>]" -> dev id.
+ * 0 or -EBADMSG. */
+int lvt_parse_thin_table(const char *params, uint64_t *ret_dev_id);
 
 /* ---- libdevmapper (never logs; all return 0 or -errno) ---- */
 

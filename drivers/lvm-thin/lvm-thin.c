@@ -10,8 +10,13 @@
  * to activate inactive ones when discard_on_remove=yes); activate and
  * deactivate 1, or 0 when the device already is in that state (checked
  * with a dm info ioctl); reset 0 when the volume is active and keeps its
- * size (BLKDISCARD); list 0 while the VG seqno on disk is unchanged, else
- * 1 (the report); usage 0 (dm status, thin_ls).
+ * size (BLKDISCARD), or inactive and mapping no block (thin_ls); list 0
+ * while the VG seqno on disk is unchanged, else 1 (the report; the cache
+ * outlives the process, see cache.h); usage 0 (dm status, thin_ls, one
+ * thin_ls serving a whole listing). An app VM's start is 3 calls (two
+ * snapshots, the volatile's activation), its stop 6 (remove the root
+ * snapshot, deactivate and two renames to commit the private, prune one
+ * revision, deactivate the volatile). QSTOR_LVM_TRACE=1 prints each call.
  *
  * Activation: running copies (-snap) are created active with activation
  * skip off; other snapshots inactive with activation skip on (a plain
@@ -444,6 +449,14 @@ static void cache_add(struct lvt_priv *p, const char *lv, uint64_t size,
 		      const char *origin, bool active)
 {
 	struct lvt_lv e = { .thin_id = -1 };
+	char dm[LVT_DM_NAME_MAX + 1], target[32], params[128];
+	uint64_t id;
+
+	/* an active thin device tells its id (no report needed for usage) */
+	if (active && lvt_dm_name(p->vg, lv, NULL, dm, sizeof(dm)) == 0 &&
+	    lvt_dm_params(dm, true, target, sizeof(target), params, sizeof(params)) == 0 &&
+	    strcmp(target, "thin") == 0 && lvt_parse_thin_table(params, &id) == 0)
+		e.thin_id = (int64_t)id;
 
 	snprintf(e.name, sizeof(e.name), "%s", lv);
 	snprintf(e.attr, sizeof(e.attr), "Vwi-%ctz--", active ? 'a' : '-');
@@ -776,6 +789,28 @@ static int lvt_deactivate(struct qs_pool *pool, const struct qs_obj *obj,
 	return run(p, cmd, head(h, sizeof(h), "cannot deactivate '%s'", o.full), err);
 }
 
+/* An inactive LV of the given size whose thin device maps no block (from
+ * the pool's metadata, thin_ls): all zeros already. false when unsure. */
+static bool maps_nothing(struct lvt_priv *p, const struct lvt_obj *o, uint64_t size)
+{
+	char tpool[LVT_DM_NAME_MAX + 1];
+	const struct lvt_thin_usage *tu;
+	const struct lvt_lv *lv;
+	struct lvt_pool_status st;
+	size_t n;
+
+	if (lvt_cache_fresh(&p->cache, p->vg, NULL) < 0 ||
+	    !(lv = lvt_cache_find(&p->cache, o->lv)) || lv->thin_id < 0 ||
+	    strcmp(lv->pool, p->pool) != 0 || lv->size != lvt_cache_round(&p->cache, size) ||
+	    pool_dm(p, "reset", &st, NULL, tpool, sizeof(tpool), NULL) < 0 ||
+	    thin_ls(p, tpool, &st, &tu, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (tu[i].dev_id == (uint64_t)lv->thin_id)
+			return tu[i].mapped == 0;
+	return false;
+}
+
 /* A volatile volume made all zeros again without two LVM commands: discard
  * every block of the active device, then check with the thin status that
  * nothing stays mapped (a pool that ignores discards, or a partial last
@@ -795,6 +830,8 @@ static int lvt_reset(struct qs_pool *pool, const struct qs_obj *obj, uint64_t si
 	if (size == 0)
 		return qs_err(err, -EINVAL, "cannot reset '%s': size is zero", o.full);
 	size = round_sector(size);
+	if (!dm_exists(o.dm) && maps_nothing(p, &o, size))
+		return 0;  /* already all zeros, and inactive: nothing to do */
 	r = activate_obj(p, &o, path, sizeof(path), err);
 	if (r == -ENOENT)
 		return create_lv(p, &o, obj->role, size, err);

@@ -80,7 +80,10 @@ int lvt_rc_to_errno(int rc, const char *errors);
 int lvt_lvm_init(void);
 
 /* Run one command line; out (may be NULL) receives what it printed.
- * Calls are serialized by a process-wide mutex. 0 or -errno. */
+ * Calls are serialized by a process-wide mutex. 0 or -errno.
+ * QSTOR_LVM_TRACE=1: each command line, its status and time, and
+ * lvm2_init's time, on stderr as "qstor-lvm: [PID] N ms ...", and the
+ * number of calls at exit ("qstor-lvm: N lvm2_run calls"). */
 int lvt_run(const char *cmdline, struct lvt_out *out);
 
 /* Number of lvm2_run() calls made by this process (for cost figures). */

@@ -133,12 +133,30 @@ static void test_thin_ls(void **state)
 	assert_int_equal(lvt_thin_ls_parse("1 99999999999999999999999 0 0\n", &u, &n), -EBADMSG);
 }
 
+/* thin table, as the kernel prints it for an LVM thin LV */
+static void test_thin_table(void **state)
+{
+	uint64_t id = 0;
+
+	(void)state;
+	assert_int_equal(lvt_parse_thin_table("253:2 1", &id), 0);
+	assert_true(id == 1);
+	assert_int_equal(lvt_parse_thin_table("253:2 16777215 8:16", &id), 0);
+	assert_true(id == 16777215);
+	assert_int_equal(lvt_parse_thin_table("253:2 16777216", &id), -EBADMSG);
+	assert_int_equal(lvt_parse_thin_table("253:2", &id), -EBADMSG);
+	assert_int_equal(lvt_parse_thin_table("pool 1", &id), -EBADMSG);
+	assert_int_equal(lvt_parse_thin_table("253:2 x", &id), -EBADMSG);
+	assert_int_equal(lvt_parse_thin_table("253:2 1 8:16 extra", &id), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_status),
 		cmocka_unit_test(test_pool_table),
 		cmocka_unit_test(test_thin_status),
+		cmocka_unit_test(test_thin_table),
 		cmocka_unit_test(test_thin_ls),
 	};
 

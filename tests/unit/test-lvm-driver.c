@@ -886,12 +886,21 @@ static void test_usage(void **state)
 	assert_true(set == 150ull << 20);
 	assert_int_equal(runs, 1);  /* the report; dm and thin_ls are not LVM */
 
-	/* an LV we made ourselves has no thin id yet: one reload */
+	/* an LV we made ourselves active: its thin id from its dm table */
 	assert_int_equal(qs_driver_lvm_thin.create(&pool, &o[2], 1ull << 30, &err), 0);
 	assert_int_equal(runs, 2);
 	assert_int_equal(qs_driver_lvm_thin.usage(&pool, o, 3, u, &set, &err), 0);
-	assert_int_equal(runs, 3);
+	assert_int_equal(runs, 2);
 	assert_true(u[2].mapped == 0);
+	/* made inactive: no thin id until a report, one reload */
+	{
+		struct qs_obj imp = obj("qubes_dom0/vm-u-root", QS_COMMITTED, 0);
+
+		assert_int_equal(qs_driver_lvm_thin.create(&pool, &imp, 1ull << 30, &err), 0);
+		assert_int_equal(runs, 3);
+		assert_int_equal(qs_driver_lvm_thin.usage(&pool, &imp, 1, u, &set, &err), 0);
+		assert_int_equal(runs, 4);
+	}
 
 	/* one thin_ls serves while the pool shows no change */
 	m.thin_ls_missing = true;
