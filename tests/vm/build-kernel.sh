@@ -170,6 +170,17 @@ build_initramfs() {
 	cp "$here/init.sh" "$stage/init"
 	chmod 755 "$stage/init" "$stage/bin/busybox"
 	cp "$cache"/kmod/* "$stage/modules/"
+	# depmod's index of those modules (as lib/modules/KVER/qstor/*.ko), so
+	# that init.sh can give the guest a working modprobe (the host has no
+	# modules of this kernel): modprobe of a loaded module then succeeds.
+	local kver md
+	kver=$(cat "$cache/kmod/kver")
+	md=$stage/modroot/lib/modules/$kver
+	mkdir -p "$md/qstor" "$stage/modmeta"
+	cp "$cache"/kmod/*.ko "$md/qstor/"
+	depmod -b "$stage/modroot" "$kver" || vm_die "depmod failed"
+	cp "$md"/modules.* "$stage/modmeta/"
+	rm -rf "$stage/modroot"
 	# The kernel opens /dev/console before running /init; without the node
 	# init would start with no stdio (init.sh also reopens it later).
 	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
