@@ -92,6 +92,10 @@ struct qs_driver {
 	int (*pool_open)(struct qs_pool *pool, bool setup, qstor_error *err);
 	void (*pool_close)(struct qs_pool *pool);
 	int (*pool_usage)(struct qs_pool *pool, struct qs_pool_usage *ret, qstor_error *err);
+	/* Optional: make space that removals already gave back visible to
+	 * pool_usage (filesystems free unlinked files' blocks in the
+	 * background). Called only before a "pool is full" refusal. */
+	void (*pool_settle)(struct qs_pool *pool);
 
 	/* The vid of a volume; template VMs may live elsewhere (reflink:
 	 * vm-templates/ vs appvms/). Pure function of its arguments. */

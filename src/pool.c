@@ -557,6 +557,22 @@ static void human(uint64_t b, char *buf, size_t len)
 	snprintf(buf, len, "%.1f %s", v, u[i]);
 }
 
+static bool data_short(const struct qs_pool *pool, const struct qs_pool_usage *u, uint64_t need)
+{
+	uint64_t free_b = u->data_used < u->data_size ? u->data_size - u->data_used : 0;
+	uint64_t reserve = (uint64_t)((double)u->data_size * pool->reserve_data);
+
+	return u->data_size && (free_b < need || free_b - need < reserve);
+}
+
+static bool meta_short(const struct qs_pool *pool, const struct qs_pool_usage *u)
+{
+	uint64_t free_m = u->meta_used < u->meta_size ? u->meta_size - u->meta_used : 0;
+	uint64_t reserve = (uint64_t)((double)u->meta_size * pool->reserve_meta);
+
+	return u->meta_size && free_m < reserve;
+}
+
 int qs_reserve_check(struct qs_pool *pool, uint64_t need, const char *what, qstor_error *err)
 {
 	struct qs_pool_usage u = { 0 };
@@ -568,31 +584,33 @@ int qs_reserve_check(struct qs_pool *pool, uint64_t need, const char *what, qsto
 	r = pool->drv->pool_usage(pool, &u, err);
 	if (r < 0)
 		return r;
-	if (u.data_size) {
+	if ((data_short(pool, &u, need) || meta_short(pool, &u)) && pool->drv->pool_settle) {
+		/* space a removal just gave back may not show yet: look again */
+		pool->drv->pool_settle(pool);
+		if ((r = pool->drv->pool_usage(pool, &u, err)) < 0)
+			return r;
+	}
+	if (data_short(pool, &u, need)) {
 		uint64_t free_b = u.data_used < u.data_size ? u.data_size - u.data_used : 0;
 		uint64_t reserve = (uint64_t)((double)u.data_size * pool->reserve_data);
 
-		if (free_b < need || free_b - need < reserve) {
-			human(free_b, free_s, sizeof(free_s));
-			human(need, need_s, sizeof(need_s));
-			human(reserve, res_s, sizeof(res_s));
-			return qs_err(err, -ENOSPC, "cannot %s: pool '%s' is full: %s free of %llu bytes, "
-				      "%s needed, reserve %s (%.0f%%)", what, pool->name, free_s,
-				      (unsigned long long)u.data_size, need_s, res_s,
-				      pool->reserve_data * 100);
-		}
+		human(free_b, free_s, sizeof(free_s));
+		human(need, need_s, sizeof(need_s));
+		human(reserve, res_s, sizeof(res_s));
+		return qs_err(err, -ENOSPC, "cannot %s: pool '%s' is full: %s free of %llu bytes, "
+			      "%s needed, reserve %s (%.0f%%)", what, pool->name, free_s,
+			      (unsigned long long)u.data_size, need_s, res_s,
+			      pool->reserve_data * 100);
 	}
-	if (u.meta_size) {
+	if (meta_short(pool, &u)) {
 		uint64_t free_m = u.meta_used < u.meta_size ? u.meta_size - u.meta_used : 0;
 		uint64_t reserve = (uint64_t)((double)u.meta_size * pool->reserve_meta);
 
-		if (free_m < reserve) {
-			human(free_m, free_s, sizeof(free_s));
-			human(reserve, res_s, sizeof(res_s));
-			return qs_err(err, -ENOSPC, "cannot %s: metadata of pool '%s' is full: %s free "
-				      "of %llu bytes, reserve %s (%.0f%%)", what, pool->name, free_s,
-				      (unsigned long long)u.meta_size, res_s, pool->reserve_meta * 100);
-		}
+		human(free_m, free_s, sizeof(free_s));
+		human(reserve, res_s, sizeof(res_s));
+		return qs_err(err, -ENOSPC, "cannot %s: metadata of pool '%s' is full: %s free "
+			      "of %llu bytes, reserve %s (%.0f%%)", what, pool->name, free_s,
+			      (unsigned long long)u.meta_size, res_s, pool->reserve_meta * 100);
 	}
 	return 0;
 }

@@ -472,6 +472,31 @@ static int rf_pool_usage(struct qs_pool *pool, struct qs_pool_usage *ret,
 	return 0;
 }
 
+/* XFS and btrfs give an unlinked file's blocks back in the background
+ * (inode GC, transaction commit): a create right after a remove would see
+ * the pool still full. Commit the filesystem, then watch the free count
+ * until it has been still for 100 ms (at most 2 s). Refusal path only. */
+static void rf_pool_settle(struct qs_pool *pool)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct statvfs sv;
+	unsigned long long last = 0;
+	int fd, still = 0;
+
+	fd = open(rf(pool)->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+	for (int i = 0; i < 200 && still < 10; i++) {
+		if (statvfs(rf(pool)->dir, &sv) < 0)
+			return;
+		still = (i && sv.f_bfree == last) ? still + 1 : 0;
+		last = sv.f_bfree;
+		nanosleep(&tick, NULL);
+	}
+}
+
 /* ---- objects ---- */
 
 static int rf_make_vid(struct qs_pool *pool, const char *vm, const char *vol,
@@ -1132,6 +1157,7 @@ const struct qs_driver qs_driver_file_reflink = {
 	.pool_open = rf_pool_open,          /* setup: dir exists, reflink probe, skeleton */
 	.pool_close = rf_pool_close,        /* frees priv's strings */
 	.pool_usage = rf_pool_usage,        /* statvfs of dir_path; no metadata */
+	.pool_settle = rf_pool_settle,      /* syncfs, wait for background frees */
 	.make_vid = rf_make_vid,            /* appvms/VM/VOL, vm-templates/VM/VOL */
 	.list = rf_list,                    /* files of VOL in its VM dir, parsed exactly */
 	.create = rf_create,                /* sparse 0600 file via temp + rename */
