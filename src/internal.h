@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "qstor.h"
 
 struct qs_pool;

@@ -8,38 +8,6 @@
 #include "driver.h"
 #include "internal.h"
 
-/* A user's string for a one-line message: valid UTF-8 as it is, control
- * characters and stray bytes as \xNN, at most max input bytes (then "..."). */
-static const char *esc(const char *s, size_t max, char *out, size_t len)
-{
-	size_t o = 0, i = 0;
-
-	while (s && s[i] && i < max && o + 5 < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t k = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c <= 0xef ? 2 :
-			   c >= 0xc2 && c <= 0xdf ? 1 : 0, j;
-
-		for (j = 1; k && j <= k; j++)
-			if (((unsigned char)s[i + j] & 0xc0) != 0x80)
-				break;
-		if (k && j > k && o + k + 1 < len) {
-			memcpy(out + o, s + i, k + 1);  /* one whole UTF-8 character */
-			o += k + 1;
-			i += k + 1;
-			continue;
-		}
-		if (c < 0x20 || c >= 0x7f)
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-		i++;
-	}
-	if (s && s[i] && o + 4 < len)
-		o += (size_t)snprintf(out + o, len - o, "...");
-	out[o < len ? o : len - 1] = '\0';
-	return out;
-}
-
 int qstor_check_name(const char *what, const char *name, qstor_error *err)
 {
 	char e[300];
@@ -50,8 +18,8 @@ int qstor_check_name(const char *what, const char *name, qstor_error *err)
 	n = strnlen(name, QSTOR_NAME_MAX + 1);
 	if (n > QSTOR_NAME_MAX)
 		return qs_err(err, -EINVAL, "invalid %s name '%s': longer than %d bytes", what,
-			      esc(name, 64, e, sizeof(e)), QSTOR_NAME_MAX);
-	esc(name, QSTOR_NAME_MAX, e, sizeof(e));
+			      qs_esc(name, 64, e, sizeof(e)), QSTOR_NAME_MAX);
+	qs_esc(name, QSTOR_NAME_MAX, e, sizeof(e));
 	if (name[0] == '-')
 		return qs_err(err, -EINVAL, "invalid %s name '%s': starts with '-'", what, e);
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -87,11 +55,11 @@ int qstor_parse_vmvol(const char *s, char vm[QSTOR_NAME_MAX + 1],
 
 	if (!s || !(colon = strchr(s, ':')))
 		return qs_err(err, -EINVAL, "invalid volume '%s': expected VM:VOLUME",
-			      esc(s ? s : "", 140, (char[300]){ 0 }, 300));
+			      QS_ESC_N(s, 2 * QSTOR_NAME_MAX + 1));
 	n = (size_t)(colon - s);
 	if (n > QSTOR_NAME_MAX)
 		return qs_err(err, -EINVAL, "invalid vm name '%s': longer than %d bytes",
-			      esc(s, 64, (char[300]){ 0 }, 300), QSTOR_NAME_MAX);
+			      QS_ESC(s), QSTOR_NAME_MAX);
 	memcpy(v, s, n);
 	v[n] = '\0';
 	r = qstor_check_name("vm", v, err);
@@ -120,7 +88,7 @@ int qstor_parse_size(const char *s, uint64_t *ret, qstor_error *err)
 
 	if (!s || !*s)
 		return qs_err(err, -EINVAL, "invalid size '': empty");
-	esc(s, 64, e, sizeof(e));
+	qs_esc(s, 64, e, sizeof(e));
 	if (*p == '-')
 		return qs_err(err, -EINVAL, "invalid size '%s': negative", e);
 	if (!isdigit((unsigned char)*p))
@@ -143,7 +111,7 @@ int qstor_parse_size(const char *s, uint64_t *ret, qstor_error *err)
 		*ret = v;
 		return 0;
 	}
-	return qs_err(err, -EINVAL, "invalid size '%s': unknown unit '%s'", e, esc(p, 32, u, sizeof(u)));
+	return qs_err(err, -EINVAL, "invalid size '%s': unknown unit '%s'", e, qs_esc(p, 32, u, sizeof(u)));
 }
 
 static const char *const class_names[] = {
