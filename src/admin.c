@@ -265,7 +265,7 @@ int qstor_volume_set(qstor *q, const char *vm, const char *vol, const char *prop
 	if (strcmp(prop, "rw") == 0) {
 		if (parse_bool(value, &b) < 0) {
 			r = qs_err(err, -EINVAL, "invalid value '%s' for property 'rw' of '%s:%s': "
-				   "expected True or False", value, vm, vol);
+				   "expected True or False", QS_ESC(value), vm, vol);
 			goto out;
 		}
 		if (op.running) {
@@ -281,7 +281,7 @@ int qstor_volume_set(qstor *q, const char *vm, const char *vol, const char *prop
 		n = strtol(value, &end, 10);
 		if (end == value || *end || errno || n < -1 || n > 1000) {
 			r = qs_err(err, -EINVAL, "invalid value '%s' for property 'revisions_to_keep' of "
-				   "'%s:%s': expected -1 to 1000", value, vm, vol);
+				   "'%s:%s': expected -1 to 1000", QS_ESC(value), vm, vol);
 			goto out;
 		}
 		if (op.running && ((n < 0) != (qs_vol_rtk(op.pool, &op.v) < 0))) {
@@ -294,7 +294,7 @@ int qstor_volume_set(qstor *q, const char *vm, const char *vol, const char *prop
 	} else if (strcmp(prop, "ephemeral") == 0) {
 		if (parse_bool(value, &b) < 0) {
 			r = qs_err(err, -EINVAL, "invalid value '%s' for property 'ephemeral' of '%s:%s': "
-				   "expected True or False", value, vm, vol);
+				   "expected True or False", QS_ESC(value), vm, vol);
 			goto out;
 		}
 		if (b && (op.v.save_on_stop || op.v.snap_on_start)) {
@@ -305,7 +305,7 @@ int qstor_volume_set(qstor *q, const char *vm, const char *vol, const char *prop
 		op.v.ephemeral = b;
 	} else {
 		r = qs_err(err, -EINVAL, "invalid property '%s': expected rw, revisions_to_keep or "
-			   "ephemeral", prop);
+			   "ephemeral", QS_ESC(prop));
 		goto out;
 	}
 	r = qs_cat_vol_put(q->db, &op.v, err);
@@ -404,7 +404,8 @@ int qstor_volume_revert(qstor *q, const char *vm, const char *vol, const char *r
 			if (o.v[i].role == QS_REVISION && strcmp(o.v[i].rev_id, rev) == 0)
 				target = &o.v[i];
 		if (!target) {
-			r = qs_err(err, -ENOENT, "cannot revert '%s:%s': no revision '%s'", vm, vol, rev);
+			r = qs_err(err, -ENOENT, "cannot revert '%s:%s': no revision '%s'", vm, vol,
+				   QS_ESC(rev));
 			goto out;
 		}
 	} else if (!(target = qs_objs_newest_rev(&o))) {
@@ -489,7 +490,8 @@ static int import_or_clear(qstor *q, const char *vm, const char *vol, int fd, ui
 			goto fail;
 		out = open(path, O_WRONLY | O_CLOEXEC);
 		if (out < 0) {
-			r = qs_err(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+			r = qs_err(err, -errno, "cannot open '%s': %s", QS_ESC_PATH(path),
+				   strerror(errno));
 			goto fail;
 		}
 		r = qs_copy_data(fd, out, target, true, err);
@@ -498,7 +500,8 @@ static int import_or_clear(qstor *q, const char *vm, const char *vol, int fd, ui
 			goto fail;
 		}
 		if (fsync(out) < 0) {
-			r = qs_err(err, -errno, "cannot sync '%s': %s", path, strerror(errno));
+			r = qs_err(err, -errno, "cannot sync '%s': %s", QS_ESC_PATH(path),
+				   strerror(errno));
 			goto fail;
 		}
 		close(out);
@@ -533,7 +536,8 @@ int qstor_volume_import(qstor *q, const char *vm, const char *vol, int fd, uint6
 			bool resize, qstor_error *err)
 {
 	if (fd < 0)
-		return qs_err(err, -EBADF, "cannot import '%s:%s': no data", vm ? vm : "", vol ? vol : "");
+		return qs_err(err, -EBADF, "cannot import '%s:%s': no data", QS_ESC(vm),
+			      QS_ESC(vol));
 	return import_or_clear(q, vm, vol, fd, size, resize, "import", err);
 }
 

@@ -48,7 +48,7 @@ int qs_cat_open(const char *path, sqlite3 **ret, qstor_error *err)
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		int r = qs_err(err, -EIO, "cannot open catalog '%s': %s", path,
+		int r = qs_err(err, -EIO, "cannot open catalog '%s': %s", QS_ESC_PATH(path),
 			       db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return r;
@@ -57,7 +57,7 @@ int qs_cat_open(const char *path, sqlite3 **ret, qstor_error *err)
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 "PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		int r = qs_err(err, -EIO, "cannot initialise catalog '%s': %s", path,
+		int r = qs_err(err, -EIO, "cannot initialise catalog '%s': %s", QS_ESC_PATH(path),
 			       msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		sqlite3_close(db);
@@ -155,7 +155,7 @@ int qs_cat_pool_get(sqlite3 *db, const char *name, char driver[32], qstor_kv **r
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		if (rc == SQLITE_DONE)
-			return qs_err(err, -ENOENT, "no such pool '%s'", name);
+			return qs_err(err, -ENOENT, "no such pool '%s'", QS_ESC(name));
 		return db_err(db, err, "read pool");
 	}
 	if (driver)
@@ -177,6 +177,8 @@ int qs_cat_pool_get(sqlite3 *db, const char *name, char driver[32], qstor_kv **r
 		kv[n].key = strdup(col_str(st, 0));
 		kv[n].value = strdup(col_str(st, 1));
 		n++;
+		if (!kv[n - 1].key || !kv[n - 1].value)
+			break;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -247,12 +249,16 @@ static int names_query(sqlite3 *db, const char *sql, char ***ret, size_t *ret_n,
 		if (!nv)
 			break;
 		v = nv;
-		v[n++] = strdup(col_str(st, 0));
+		if (!(v[n] = strdup(col_str(st, 0))))
+			break;
+		n++;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		qstor_strv_free(v, n);
-		return db_err(db, err, "list");
+		/* a row left unread: out of memory, not an error of the catalog */
+		return rc == SQLITE_ROW ? qs_err(err, -ENOMEM, "out of memory") :
+					  db_err(db, err, "list");
 	}
 	*ret = v;
 	*ret_n = n;
@@ -314,13 +320,14 @@ int qs_cat_vm_get(sqlite3 *db, const char *name, struct qs_vm *ret, qstor_error 
 		r = vm_decode(st, &vm);
 		sqlite3_finalize(st);
 		if (r < 0)
-			return qs_err(err, -EIO, "catalog: vm '%s' has an unknown class", name);
+			return qs_err(err, -EIO, "catalog: vm '%s' has an unknown class",
+				      QS_ESC(name));
 		*ret = vm;
 		return 0;
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
-		return qs_err(err, -ENOENT, "no such vm '%s'", name);
+		return qs_err(err, -ENOENT, "no such vm '%s'", QS_ESC(name));
 	return db_err(db, err, "read vm");
 }
 
@@ -373,7 +380,8 @@ int qs_cat_vm_list(sqlite3 *db, struct qs_vm **ret, size_t *ret_n, qstor_error *
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		free(v);
-		return db_err(db, err, "list vms");
+		return rc == SQLITE_ROW ? qs_err(err, -ENOMEM, "out of memory") :
+					  db_err(db, err, "list vms");
 	}
 	*ret = v;
 	*ret_n = n;
@@ -439,7 +447,7 @@ int qs_cat_vol_get(sqlite3 *db, const char *vm, const char *vol, struct qs_vol *
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
-		return qs_err(err, -ENOENT, "no such volume '%s:%s'", vm, vol);
+		return qs_err(err, -ENOENT, "no such volume '%s:%s'", QS_ESC(vm), QS_ESC(vol));
 	return db_err(db, err, "read volume");
 }
 
@@ -490,7 +498,8 @@ static int vol_query(sqlite3 *db, sqlite3_stmt *st, struct qs_vol **ret, size_t 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		free(v);
-		return db_err(db, err, "list volumes");
+		return rc == SQLITE_ROW ? qs_err(err, -ENOMEM, "out of memory") :
+					  db_err(db, err, "list volumes");
 	}
 	*ret = v;
 	*ret_n = n;

@@ -85,11 +85,13 @@ int qs_eph_open(const char *vm, const char *vol, const char *dev, char *ret_path
 	eph_name(vm, vol, name, sizeof(name));
 	fd = open(dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return qs_err(err, -errno, "cannot open '%s': %s", dev, strerror(errno));
+		return qs_err(err, -errno, "cannot open '%s': %s", QS_ESC_PATH(dev),
+			      strerror(errno));
 	r = ioctl(fd, BLKGETSIZE64, &bytes) < 0 ? -errno : 0;
 	close(fd);
 	if (r < 0)
-		return qs_err(err, r, "cannot read the size of '%s': %s", dev, strerror(-r));
+		return qs_err(err, r, "cannot read the size of '%s': %s",
+			      QS_ESC_PATH(dev), strerror(-r));
 	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
 		return qs_err(err, -EIO, "cannot get a random key");
 	for (size_t i = 0; i < sizeof(key); i++)

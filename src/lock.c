@@ -23,11 +23,13 @@ int qs_lock_vm(qstor *q, const char *vm, bool shared, int *ret_fd, qstor_error *
 
 	snprintf(path, sizeof(path), "%s/locks", q->state_dir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return qs_err(err, -errno, "cannot create lock directory '%s': %s", path, strerror(errno));
+		return qs_err(err, -errno, "cannot create lock directory '%s': %s",
+			      QS_ESC_PATH(path), strerror(errno));
 	snprintf(path, sizeof(path), "%s/locks/%s.lock", q->state_dir, vm);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return qs_err(err, -errno, "cannot open lock '%s': %s", path, strerror(errno));
+		return qs_err(err, -errno, "cannot open lock '%s': %s", QS_ESC_PATH(path),
+			      strerror(errno));
 	while (flock(fd, shared ? LOCK_SH : LOCK_EX) < 0) {
 		if (errno == EINTR)
 			continue;

@@ -63,10 +63,11 @@ int qstor_open(const char *state_dir, qstor **ret, qstor_error *err)
 	bool created = mkdir(state_dir, 0700) == 0;
 
 	if (!created && errno != EEXIST)
-		return qs_err(err, -errno, "cannot create state directory '%s': %s", state_dir,
-			      strerror(errno));
+		return qs_err(err, -errno, "cannot create state directory '%s': %s",
+			      QS_ESC_PATH(state_dir), strerror(errno));
 	if (stat(state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return qs_err(err, -ENOTDIR, "state directory '%s' is not a directory", state_dir);
+		return qs_err(err, -ENOTDIR, "state directory '%s' is not a directory",
+			      QS_ESC_PATH(state_dir));
 	if (!created) {
 		/* only a directory qstor made (it holds the catalog), or an
 		 * empty one, is taken: a mistyped --state-dir (/, /tmp, ...)
@@ -74,7 +75,7 @@ int qstor_open(const char *state_dir, qstor **ret, qstor_error *err)
 		snprintf(path, sizeof(path), "%s/catalog.db", state_dir);
 		if (access(path, F_OK) < 0 && !dir_is_empty(state_dir))
 			return qs_err(err, -ENOTEMPTY, "'%s' is not a qstor state directory (no "
-				      "catalog.db, not empty)", state_dir);
+				      "catalog.db, not empty)", QS_ESC_PATH(state_dir));
 	}
 	if (st.st_uid == geteuid() && (st.st_mode & 077))
 		chmod(state_dir, 0700);  /* the catalog names every VM: keep it private */
@@ -152,7 +153,7 @@ static int parse_percent(const char *pool, const char *key, const char *s, doubl
 	v = strtod(s, &end);
 	if (end == s || errno || (*end && strcmp(end, "%") != 0) || v < 0 || v >= 100)
 		return qs_err(err, -EINVAL, "invalid value '%s' for option '%s' of pool '%s': "
-			      "expected a percentage from 0 to 99", s, key, pool);
+			      "expected a percentage from 0 to 99", QS_ESC(s), key, pool);
 	*ret = v / 100.0;
 	return 0;
 }
@@ -180,11 +181,11 @@ static int pool_parse(struct qs_pool *p, qstor_error *err)
 		const char *key = p->options[i].key;
 
 		if (!key_in(common_options, key) && !key_in(p->drv->options, key))
-			return qs_err(err, -EINVAL, "unknown option '%s' for driver '%s'", key,
-				      p->drv->name);
+			return qs_err(err, -EINVAL, "unknown option '%s' for driver '%s'",
+				      QS_ESC(key), p->drv->name);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(p->options[j].key, key) == 0)
-				return qs_err(err, -EINVAL, "option '%s' given twice", key);
+				return qs_err(err, -EINVAL, "option '%s' given twice", QS_ESC(key));
 	}
 	for (const char *const *req = p->drv->required; req && *req; req++)
 		if (!qs_pool_opt(p, *req))
@@ -201,14 +202,14 @@ static int pool_parse(struct qs_pool *p, qstor_error *err)
 		n = strtol(v, &end, 10);
 		if (end == v || *end || errno || n < 0 || n > 1000)
 			return qs_err(err, -EINVAL, "invalid value '%s' for option 'revisions_to_keep' "
-				      "of pool '%s': expected 0 to 1000", v, p->name);
+				      "of pool '%s': expected 0 to 1000", QS_ESC(v), p->name);
 		p->revisions_to_keep = (int)n;
 	}
 	if ((v = qs_pool_opt(p, "ephemeral_volatile")) && parse_bool(v, &b) == 0)
 		p->ephemeral_volatile = b;
 	else if (v)
 		return qs_err(err, -EINVAL, "invalid value '%s' for option 'ephemeral_volatile' of "
-			      "pool '%s': expected True or False", v, p->name);
+			      "pool '%s': expected True or False", QS_ESC(v), p->name);
 	if ((v = qs_pool_opt(p, "reserve_data")) &&
 	    parse_percent(p->name, "reserve_data", v, &p->reserve_data, err) < 0)
 		return err ? err->code : -EINVAL;
@@ -250,7 +251,7 @@ static int pool_make(const char *name, const char *driver, const qstor_kv *opts,
 	p->drv = qs_driver_find(driver);
 	if (!p->drv) {
 		free(p);
-		return qs_err(err, -EINVAL, "unknown driver '%s'", driver);
+		return qs_err(err, -EINVAL, "unknown driver '%s'", QS_ESC(driver));
 	}
 	r = kv_dup(opts, n, &p->options);
 	if (r < 0) {
@@ -325,11 +326,13 @@ static int check_kv(const qstor_kv *opts, size_t n, qstor_error *err)
 			return qs_err(err, -EINVAL, "invalid option: expected key=value");
 		for (const char *c = opts[i].key; *c; c++)
 			if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
-				return qs_err(err, -EINVAL, "invalid option name '%s'", opts[i].key);
+				return qs_err(err, -EINVAL, "invalid option name '%s'",
+					      QS_ESC(opts[i].key));
 		for (const unsigned char *c = (const unsigned char *)opts[i].value; *c; c++)
 			if (*c < 0x20 || *c == 0x7f)
-				return qs_err(err, -EINVAL, "invalid value for option '%s': control "
-					      "character", opts[i].key);
+				return qs_err(err, -EINVAL, "invalid value '%s' for option '%s': "
+					      "control character 0x%02x", QS_ESC(opts[i].value),
+					      opts[i].key, *c);
 	}
 	return 0;
 }
@@ -344,7 +347,7 @@ int qstor_pool_add(qstor *q, const char *name, const char *driver, const qstor_k
 	if (r < 0)
 		return r;
 	if (!qs_driver_find(driver))
-		return qs_err(err, -EINVAL, "unknown driver '%s'", driver ? driver : "");
+		return qs_err(err, -EINVAL, "unknown driver '%s'", QS_ESC(driver));
 	r = check_kv(options, n, err);
 	if (r < 0)
 		return r;
@@ -427,7 +430,7 @@ int qstor_pool_set(qstor *q, const char *name, const qstor_kv *options, size_t n
 
 		if (drv && key_in(drv->required, options[i].key)) {
 			r = qs_err(err, -EINVAL, "option '%s' of pool '%s' cannot be changed",
-				   options[i].key, name);
+				   QS_ESC(options[i].key), name);
 			goto out;
 		}
 		for (j = 0; j < nm; j++)

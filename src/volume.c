@@ -721,12 +721,14 @@ int qs_vol_copy_committed(qstor *q, const struct qs_vol *src, const struct qs_vo
 	in = open(spath, O_RDONLY | O_CLOEXEC);
 	out = open(dpath, O_WRONLY | O_CLOEXEC);
 	if (in < 0 || out < 0) {
-		r = qs_err(err, -errno, "cannot open '%s': %s", in < 0 ? spath : dpath, strerror(errno));
+		r = qs_err(err, -errno, "cannot open '%s': %s",
+			   QS_ESC_PATH(in < 0 ? spath : dpath), strerror(errno));
 		goto fail;
 	}
 	r = qs_copy_data(in, out, size, false, err);
 	if (r >= 0 && fsync(out) < 0)
-		r = qs_err(err, -errno, "cannot sync '%s': %s", dpath, strerror(errno));
+		r = qs_err(err, -errno, "cannot sync '%s': %s", QS_ESC_PATH(dpath),
+			   strerror(errno));
 fail:
 	if (in >= 0)
 		close(in);

@@ -377,17 +377,18 @@ static int make_skeleton(const char *dir, qstor_error *err)
 			continue;
 		}
 		if (errno != EEXIST)
-			return qs_err(err, -errno, "cannot create '%s': %s", p,
+			return qs_err(err, -errno, "cannot create '%s': %s", QS_ESC_PATH(p),
 				      strerror(errno));
 		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
-			return qs_err(err, -ENOTDIR, "cannot use '%s': %s", p,
+			return qs_err(err, -ENOTDIR, "cannot use '%s': %s", QS_ESC_PATH(p),
 				      strerror(ENOTDIR));
 	}
 	if (made) {
 		int r = qs_rf_fsync_dir(dir);
 
 		if (r < 0)
-			return qs_err(err, r, "cannot sync '%s': %s", dir, strerror(-r));
+			return qs_err(err, r, "cannot sync '%s': %s", QS_ESC_PATH(dir),
+				      strerror(-r));
 	}
 	return 0;
 }
@@ -405,15 +406,17 @@ static int rf_pool_open(struct qs_pool *pool, bool setup, qstor_error *err)
 	if (!dir || !*dir)
 		return qs_err(err, -EINVAL, "option dir_path is required");
 	if (dir[0] != '/')
-		return qs_err(err, -EINVAL, "invalid dir_path '%s': not an absolute path", dir);
+		return qs_err(err, -EINVAL, "invalid dir_path '%s': not an absolute path",
+			      QS_ESC_PATH(dir));
 	if (sc && parse_bool(sc, &setup_check) < 0)
-		return qs_err(err, -EINVAL, "invalid setup_check '%s': expected yes or no", sc);
+		return qs_err(err, -EINVAL, "invalid setup_check '%s': expected yes or no",
+			      QS_ESC(sc));
 
 	n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
 	if (n >= PATH_MAX - 64)
-		return qs_err(err, -ENAMETOOLONG, "invalid dir_path '%s': %s", dir,
+		return qs_err(err, -ENAMETOOLONG, "invalid dir_path '%s': %s", QS_ESC_PATH(dir),
 			      strerror(ENAMETOOLONG));
 	free(p->dir);
 	p->dir = strndup(dir, n);
@@ -441,7 +444,7 @@ static int rf_pool_open(struct qs_pool *pool, bool setup, qstor_error *err)
 		r = qs_err(err, -EOPNOTSUPP,
 			   "cannot use dir_path '%s': its filesystem does not support "
 			   "reflinks (use XFS or btrfs, or setup_check=no for sparse copies)",
-			   p->dir);
+			   QS_ESC_PATH(p->dir));
 		goto fail;
 	}
 	p->reflink = r;
@@ -451,7 +454,7 @@ static int rf_pool_open(struct qs_pool *pool, bool setup, qstor_error *err)
 	return 0;
 
 fail_errno:
-	r = qs_err(err, r, "cannot use dir_path '%s': %s", p->dir, strerror(-r));
+	r = qs_err(err, r, "cannot use dir_path '%s': %s", QS_ESC_PATH(p->dir), strerror(-r));
 fail:
 	rf_pool_close(pool);
 	return r;

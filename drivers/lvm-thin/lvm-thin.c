@@ -194,13 +194,13 @@ static int lvt_pool_open(struct qs_pool *pool, bool setup, qstor_error *err)
 	if (!tp || !*tp)
 		return qs_err(err, -EINVAL, "option 'thin_pool' is required");
 	if (!lvt_name_ok(vg))
-		return qs_err(err, -EINVAL, "invalid volume_group '%s'", vg);
+		return qs_err(err, -EINVAL, "invalid volume_group '%s'", QS_ESC(vg));
 	if (!lvt_name_ok(tp))
-		return qs_err(err, -EINVAL, "invalid thin_pool '%s'", tp);
+		return qs_err(err, -EINVAL, "invalid thin_pool '%s'", QS_ESC(tp));
 	p->discard_on_remove = false;
 	if (dor && !parse_bool(dor, &p->discard_on_remove))
 		return qs_err(err, -EINVAL, "invalid discard_on_remove '%s': expected yes or no",
-			      dor);
+			      QS_ESC(dor));
 	snprintf(p->vg, sizeof(p->vg), "%s", vg);
 	snprintf(p->pool, sizeof(p->pool), "%s", tp);
 	if (!setup)
