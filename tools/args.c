@@ -95,7 +95,7 @@ static int check_count(const char *cmd, const char *const *pos, size_t n,
 	if (n < min)
 		return cli_errf(err, "%s: missing %s", cmd, names[n]);
 	if (n > max)
-		return cli_errf(err, "%s: unexpected argument '%s'", cmd, pos[max]);
+		return cli_errf(err, "%s: unexpected argument '%s'", cmd, QS_ESC(pos[max]));
 	return 0;
 }
 
@@ -273,7 +273,7 @@ static int vol_positionals(const char *w, struct volcmd *a, const char *const *p
 	switch (a->cmd) {
 	case VOLCMD_INFO:
 		if (n > 1 && !fmt_volume_property_known(pos[1]))
-			return cli_errf(err, "%s: no such property '%s' (known: %s)", w, pos[1],
+			return cli_errf(err, "%s: no such property '%s' (known: %s)", w, QS_ESC(pos[1]),
 					fmt_volume_property_names());
 		a->property = n > 1 ? pos[1] : NULL;
 		break;
@@ -281,7 +281,7 @@ static int vol_positionals(const char *w, struct volcmd *a, const char *const *p
 		if (strcmp(pos[1], "rw") != 0 && strcmp(pos[1], "revisions_to_keep") != 0 &&
 		    strcmp(pos[1], "ephemeral") != 0)
 			return cli_errf(err, "%s: invalid property '%s' (settable: rw, "
-					"revisions_to_keep, ephemeral)", w, pos[1]);
+					"revisions_to_keep, ephemeral)", w, QS_ESC(pos[1]));
 		a->property = pos[1];
 		a->value = pos[2];
 		break;
@@ -338,7 +338,7 @@ int volcmd_parse(int argc, char *const argv[], struct volcmd *ret, qstor_error *
 		const struct word *wd = find_word(vol_words, argv[i]);
 
 		if (!wd) {
-			r = cli_errf(err, "unknown command '%s'", argv[i]);
+			r = cli_errf(err, "unknown command '%s'", QS_ESC(argv[i]));
 			goto fail;
 		}
 		a.cmd = (enum volcmd_cmd)wd->cmd;
@@ -472,7 +472,7 @@ static int add_option(qstor_kv **opts, size_t *n, const char *k, size_t klen,
 	qstor_kv *grown;
 
 	if (klen == 0)
-		return cli_errf(err, "invalid option '=%.*s': empty key", (int)vlen, v);
+		return cli_errf(err, "invalid option '=%s': empty key", CLI_ESC_N(v, vlen));
 	key = strndup(k, klen);
 	value = strndup(v, vlen);
 	if (!key || !value)
@@ -510,7 +510,7 @@ int poolcmd_parse_options(const char *s, qstor_kv **opts, size_t *n, qstor_error
 		int r;
 
 		if (!eq || (strchr(p, ',') && strchr(p, ',') < eq))
-			return cli_errf(err, "invalid option '%s': expected KEY=VALUE", s);
+			return cli_errf(err, "invalid option '%s': expected KEY=VALUE", QS_ESC(s));
 		/* the value runs to the next comma that starts another pair */
 		end = eq + 1;
 		for (c = strchr(end, ','); c; c = strchr(c + 1, ',')) {
@@ -570,7 +570,7 @@ int poolcmd_parse(int argc, char *const argv[], struct poolcmd *ret, qstor_error
 				const struct word *wd = find_word(pool_words, arg);
 
 				if (!wd) {
-					r = cli_errf(err, "unknown command '%s'", arg);
+					r = cli_errf(err, "unknown command '%s'", QS_ESC(arg));
 					goto fail;
 				}
 				a.cmd = (enum poolcmd_cmd)wd->cmd;
@@ -593,7 +593,7 @@ int poolcmd_parse(int argc, char *const argv[], struct poolcmd *ret, qstor_error
 			continue;
 		}
 		if (have_cmd) {
-			r = cli_errf(err, "%s: unexpected option '%s'", w, argv[s.i - 1]);
+			r = cli_errf(err, "%s: unexpected option '%s'", w, QS_ESC(argv[s.i - 1]));
 			goto fail;
 		}
 		have_cmd = true;
@@ -611,7 +611,7 @@ int poolcmd_parse(int argc, char *const argv[], struct poolcmd *ret, qstor_error
 	case POOLCMD_LIST:
 	case POOLCMD_DRIVERS:
 		if (a.n_names) {
-			r = cli_errf(err, "%s: unexpected argument '%s'", w, a.names[0]);
+			r = cli_errf(err, "%s: unexpected argument '%s'", w, QS_ESC(a.names[0]));
 			goto fail;
 		}
 		break;
@@ -628,7 +628,7 @@ int poolcmd_parse(int argc, char *const argv[], struct poolcmd *ret, qstor_error
 			goto fail;
 		}
 		if (a.n_names > 2) {
-			r = cli_errf(err, "%s: unexpected argument '%s'", w, a.names[2]);
+			r = cli_errf(err, "%s: unexpected argument '%s'", w, QS_ESC(a.names[2]));
 			goto fail;
 		}
 		a.driver = a.names[1];
@@ -640,7 +640,7 @@ int poolcmd_parse(int argc, char *const argv[], struct poolcmd *ret, qstor_error
 			goto fail;
 		}
 		if (a.n_names > 1) {
-			r = cli_errf(err, "%s: unexpected argument '%s'", w, a.names[1]);
+			r = cli_errf(err, "%s: unexpected argument '%s'", w, QS_ESC(a.names[1]));
 			goto fail;
 		}
 		if (!a.n_options) {
@@ -832,7 +832,7 @@ static int parse_create_class(const char *w, struct qstorcmd *a, const char *kla
 		return cli_errf(err, "%s: missing --class (template, app, standalone or disposable)", w);
 	if (qstor_class_parse(klass, &a->klass) < 0)
 		return cli_errf(err, "%s: invalid class '%s' (expected template, app, "
-				"standalone or disposable)", w, klass);
+				"standalone or disposable)", w, QS_ESC(klass));
 	if ((a->klass == QSTOR_CLASS_APP || a->klass == QSTOR_CLASS_DISPOSABLE) && !a->template_vm)
 		return cli_errf(err, "%s: class '%s' needs --template (%s)", w, klass,
 				a->klass == QSTOR_CLASS_APP ? "a template VM" : "an app VM");
@@ -860,7 +860,7 @@ int qstorcmd_parse(int argc, char *const argv[], struct qstorcmd *ret, qstor_err
 		return cli_errf(err, "missing command (see 'qstor --help')");
 	}
 	if (cli_is_option(argv[i]))
-		return cli_errf(err, "unknown option '%s'", argv[i]);
+		return cli_errf(err, "unknown option '%s'", QS_ESC(argv[i]));
 
 	if (strcmp(argv[i], "vm") == 0) {
 		const struct word *wd;
@@ -875,7 +875,7 @@ int qstorcmd_parse(int argc, char *const argv[], struct qstorcmd *ret, qstor_err
 		}
 		wd = find_word(qstor_vm_words, argv[i]);
 		if (!wd)
-			return cli_errf(err, "vm: unknown command '%s'", argv[i]);
+			return cli_errf(err, "vm: unknown command '%s'", QS_ESC(argv[i]));
 		a.cmd = (enum qstorcmd_cmd)wd->cmd;
 		snprintf(w, sizeof(w), "vm %s", wd->name);
 	} else if (strcmp(argv[i], "recover") == 0) {
@@ -886,7 +886,7 @@ int qstorcmd_parse(int argc, char *const argv[], struct qstorcmd *ret, qstor_err
 		a.cmd = QSTORCMD_BENCH;
 		goto done_nofree;   /* reserved: its arguments are not defined yet */
 	} else {
-		return cli_errf(err, "unknown command '%s'", argv[i]);
+		return cli_errf(err, "unknown command '%s'", QS_ESC(argv[i]));
 	}
 	if (!w[0])
 		snprintf(w, sizeof(w), "%s", argv[i]);

@@ -22,6 +22,14 @@ int cli_errf(qstor_error *err, const char *fmt, ...)
 	return -EINVAL;
 }
 
+const char *cli_esc_n(const char *s, size_t n, char out[QS_ESC_BUF(64)])
+{
+	char part[66];   /* one byte past what is shown, for the "..." */
+
+	snprintf(part, sizeof(part), "%.*s", (int)(n < 65 ? n : 65), s ? s : "");
+	return qs_esc(part, 64, out, QS_ESC_BUF(64));
+}
+
 int cli_fail(const char *prog, int r, const qstor_error *err)
 {
 	if (err && err->msg[0])
@@ -105,7 +113,7 @@ int cli_scan_next(struct cli_scan *s, const struct cli_opt *opts,
 
 		o = find_long(opts, name, len);
 		if (!o)
-			return cli_errf(err, "unknown option '--%.*s'", (int)len, name);
+			return cli_errf(err, "unknown option '--%s'", CLI_ESC_N(name, len));
 		if (eq && !o->has_arg)
 			return cli_errf(err, "option '--%s' takes no argument", o->name);
 		if (eq)
@@ -113,7 +121,7 @@ int cli_scan_next(struct cli_scan *s, const struct cli_opt *opts,
 	} else {
 		o = find_short(opts, arg[1]);
 		if (!o || (arg[2] && !o->has_arg))
-			return cli_errf(err, "unknown option '%s'", arg);
+			return cli_errf(err, "unknown option '%s'", QS_ESC(arg));
 		if (arg[2])
 			val = arg + 2;   /* "-pPOOL" */
 	}

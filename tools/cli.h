@@ -14,13 +14,21 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "esc.h"
 #include "qstor.h"
 
-/* ---- errors ---- */
+/* ---- errors ----
+ *
+ * What a user typed is quoted only escaped: QS_ESC(arg) (src/esc.h), or
+ * CLI_ESC_N(arg, n) for its first n bytes. */
 
 /* Fill err with -EINVAL and a formatted one-line message; returns -EINVAL. */
 int cli_errf(qstor_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The first n bytes of s escaped as QS_ESC does, in out. */
+const char *cli_esc_n(const char *s, size_t n, char out[QS_ESC_BUF(64)]);
+#define CLI_ESC_N(s, n) cli_esc_n((s), (n), (char[QS_ESC_BUF(64)]){ 0 })
 
 /* Print "prog: message" on stderr (the library's message, else strerror of
  * r). Returns 1, the exit status of every failure. */

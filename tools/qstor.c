@@ -147,7 +147,7 @@ static int exec_bench(int argc, char *argv[])
 	}
 	execvp("qstor-bench", args);
 	fprintf(stderr, "%s: bench: cannot run qstor-bench (looked beside %s and in PATH): %s\n",
-		prog, n > 0 ? self : "qstor", strerror(errno));
+		prog, n > 0 ? QS_ESC_PATH(self) : "qstor", strerror(errno));
 	free(args);
 	return 1;
 }

@@ -120,7 +120,7 @@ static int input_size(int fd, const char *name, uint64_t *ret)
 static int do_import(qstor *q, const struct volcmd *a)
 {
 	bool from_stdin = strcmp(a->path, "-") == 0;
-	char name[4200];
+	char name[QS_ESC_BUF(128) + 2];   /* the path quoted and escaped */
 	uint64_t size = 0;
 	bool resize = false;
 	qstor_error err = { 0 };
@@ -129,7 +129,7 @@ static int do_import(qstor *q, const struct volcmd *a)
 	if (from_stdin)
 		snprintf(name, sizeof(name), "standard input");
 	else
-		snprintf(name, sizeof(name), "'%s'", a->path);
+		snprintf(name, sizeof(name), "'%s'", QS_ESC_PATH(a->path));
 	fd = from_stdin ? STDIN_FILENO : open(a->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "%s: cannot open %s: %s\n", prog, name, strerror(errno));
