@@ -747,8 +747,12 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 				char path[4096];
 
 				e4 = malloc(sizeof(*e4));
-				if (e4 && (pool->drv->path(pool, &x, path, sizeof(path), NULL) < 0 ||
-					   !du_ext4_open(path, e4))) {
+				if (!e4) {
+					qs_objs_free(&o);
+					goto nomem;
+				}
+				if (pool->drv->path(pool, &x, path, sizeof(path), NULL) < 0 ||
+				    !du_ext4_open(path, e4)) {
 					free(e4);
 					e4 = NULL;
 				}
@@ -917,7 +921,11 @@ static int du_pool_usage(struct du_ctx *c, struct qs_pool *pool, qstor_error *er
 
 			free(u);
 			u = calloc(n_all, sizeof(*u));
-			if (u && pool->drv->usage(pool, all, n_all, u, &set, NULL) == 0)
+			if (!u) {
+				r = qs_err(err, -ENOMEM, "out of memory");
+				break;
+			}
+			if (pool->drv->usage(pool, all, n_all, u, &set, NULL) == 0)
 				c->vm_excl[c->vm_of[i - 1]] += set;
 			n_all = 0;
 		}

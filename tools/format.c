@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "format.h"
@@ -22,15 +23,20 @@ static void table_init(struct table *t, size_t ncols)
 	t->ncols = ncols;
 }
 
+/* Formatting cannot fail halfway with a partial table that a script would
+ * take for the real one: out of memory, the tool says so and exits 1, the
+ * exit status of every failure, without flushing what stdout holds. */
+static _Noreturn void out_of_memory(void)
+{
+	fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
+	_exit(1);
+}
+
 static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
-	if (!p) {
-		/* Formatting cannot fail halfway with a partial table that a
-		 * script would take for the real one. */
-		fputs("out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
@@ -38,10 +44,8 @@ static char *xstrdup(const char *s)
 {
 	char *d = strdup(s ? s : "");
 
-	if (!d) {
-		fputs("out of memory\n", stderr);
-		abort();
-	}
+	if (!d)
+		out_of_memory();
 	return d;
 }
 
@@ -380,13 +384,12 @@ void fmt_drivers(FILE *f, const char *const *drivers,
 		FILE *m = open_memstream(&joined, &len);
 		const char *row[2];
 
-		if (!m) {
-			fputs("out of memory\n", stderr);
-			abort();
-		}
+		if (!m)
+			out_of_memory();
 		for (size_t k = 0; o && o[k]; k++)
 			fprintf(m, "%s%s", k ? ", " : "", o[k]);
-		fclose(m);
+		if (fclose(m) != 0)   /* the buffer could not grow */
+			out_of_memory();
 		row[0] = sorted[i];
 		row[1] = joined;
 		table_add(&t, row);
