@@ -13,7 +13,8 @@
  * size (BLKDISCARD), or inactive and mapping no block (thin_ls); list 0
  * while the VG seqno on disk is unchanged, else 1 (the report; the cache
  * outlives the process, see cache.h); usage 0 (dm status, thin_ls, one
- * thin_ls serving a whole listing). An app VM's start is 3 calls (two
+ * thin_ls serving a whole listing); extents 0 (one metadata snapshot read
+ * here, thinmeta.c). An app VM's start is 3 calls (two
  * snapshots, the volatile's activation), its stop 6 (remove the root
  * snapshot, deactivate and two renames to commit the private, prune one
  * revision, deactivate the volatile). QSTOR_LVM_TRACE=1 prints each call.
@@ -878,6 +879,35 @@ static int lvt_reset(struct qs_pool *pool, const struct qs_obj *obj, uint64_t si
 
 /* ---- usage ---- */
 
+/* Resolve objs and their thin device ids (-1: no such LV). */
+static int thin_ids(struct lvt_priv *p, const struct qs_obj *objs, size_t n, const char *what,
+		    struct lvt_obj *o, int64_t *ids, qstor_error *err)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = resolve(p, &objs[i], what, &o[i], err)) < 0)
+			return r;
+	/* thin ids of LVs we made ourselves are unknown until a report */
+	for (int pass = 0; pass < 2; pass++) {
+		bool unknown = false;
+
+		r = pass ? lvt_cache_load(&p->cache, p->vg, err)
+			 : lvt_cache_fresh(&p->cache, p->vg, err);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			const struct lvt_lv *lv = lvt_cache_find(&p->cache, o[i].lv);
+
+			ids[i] = lv ? lv->thin_id : -1;
+			unknown |= lv && lv->thin_id < 0;
+		}
+		if (!unknown)
+			break;
+	}
+	return 0;
+}
+
 static int lvt_usage(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 		     struct qs_usage *ret, uint64_t *ret_set_exclusive, qstor_error *err)
 {
@@ -903,26 +933,8 @@ static int lvt_usage(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 		r = qs_err(err, -ENOMEM, "cannot read usage: out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if ((r = resolve(p, &objs[i], "read usage of", &o[i], err)) < 0)
-			goto out;
-	/* thin ids of LVs we made ourselves are unknown until a report */
-	for (int pass = 0; pass < 2; pass++) {
-		bool unknown = false;
-
-		r = pass ? lvt_cache_load(&p->cache, p->vg, err)
-			 : lvt_cache_fresh(&p->cache, p->vg, err);
-		if (r < 0)
-			goto out;
-		for (size_t i = 0; i < n; i++) {
-			const struct lvt_lv *lv = lvt_cache_find(&p->cache, o[i].lv);
-
-			ids[i] = lv ? lv->thin_id : -1;
-			unknown |= lv && lv->thin_id < 0;
-		}
-		if (!unknown)
-			break;
-	}
+	if ((r = thin_ids(p, objs, n, "read usage of", o, ids, err)) < 0)
+		goto out;
 	r = pool_dm(p, "read usage of", &st, NULL, tpool, sizeof(tpool), err);
 	if (r < 0)
 		goto out;
@@ -968,6 +980,40 @@ out:
 	return r;
 }
 
+/* ---- extents ---- */
+
+/* Every data range of each obj, from one metadata snapshot of the pool
+ * read here (thinmeta.c): exact, and QS_EXTENT_SHARED counted over every
+ * mapping of every thin device in the pool, LVM's or anyone's. An object
+ * without an LV maps nothing. */
+static int lvt_extents(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
+		       qs_extent_cb cb, void *ctx, qstor_error *err)
+{
+	struct lvt_priv *p = priv(pool);
+	struct lvt_pool_status st;
+	char tpool[LVT_DM_NAME_MAX + 1];
+	_cleanup_free_ struct lvt_obj *o = NULL;
+	_cleanup_free_ int64_t *ids = NULL;
+	_cleanup_free_ uint64_t *uids = NULL;
+	int r;
+
+	if (n == 0)
+		return 0;
+	o = calloc(n, sizeof(*o));
+	ids = calloc(n, sizeof(*ids));
+	uids = calloc(n, sizeof(*uids));
+	if (!o || !ids || !uids)
+		return qs_err(err, -ENOMEM, "cannot read extents: out of memory");
+	if ((r = thin_ids(p, objs, n, "read extents of", o, ids, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		uids[i] = ids[i] < 0 ? UINT64_MAX : (uint64_t)ids[i];  /* no thin id is */
+	r = pool_dm(p, "read extents of", &st, NULL, tpool, sizeof(tpool), err);
+	if (r < 0)
+		return r;
+	return lvt_thin_meta_extents(p->vg, p->pool, tpool, uids, n, cb, ctx, err);
+}
+
 static const char *const lvt_options[] = {
 	"volume_group", "thin_pool", "discard_on_remove", NULL,
 };
@@ -994,5 +1040,6 @@ const struct qs_driver qs_driver_lvm_thin = {
 	.deactivate = lvt_deactivate,
 	.reset = lvt_reset,
 	.usage = lvt_usage,
+	.extents = lvt_extents,
 	.path = NULL,  /* core uses activate(rw=false) */
 };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Per-thin-device usage: metadata snapshot, thin_ls as a child, release. */
+/* Per-thin-device usage and extents: metadata snapshot, thin_ls as a child
+ * or the metadata read here (thinmeta.c), release. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include "internal.h"
 #include "names.h"
 #include "thinls.h"
+#include "thinmeta.h"
 
 extern char **environ;
 
@@ -159,37 +161,38 @@ out:
 	return r;
 }
 
-int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
-		      struct lvt_thin_usage **ret, size_t *ret_n,
-		      qstor_error *err)
+/* The metadata device of pool VG/POOL (checked against the thin-pool
+ * table of tpool), locked, with a fresh metadata snapshot reserved: the
+ * caller reads it and calls snap_end. what: "read usage of" ... */
+static int snap_begin(const char *vg, const char *pool, const char *tpool, const char *what,
+		      char *path, size_t plen, int *ret_lock_fd, qstor_error *err)
 {
 	char tmeta_lv[LVT_NAME_MAX + 8];
-	char tmeta[LVT_DM_NAME_MAX + 1], path[LVT_DM_NAME_MAX + 16];
-	char target[32], params[512], why[256];
+	char tmeta[LVT_DM_NAME_MAX + 1];
+	char target[32], params[512];
 	struct lvt_pool_table table;
 	struct lvt_pool_status st;
 	_cleanup_close_ int lock_fd = -1;
-	char *out = NULL;
 	struct stat sb;
-	int r, rr;
+	int r;
 
 	snprintf(tmeta_lv, sizeof(tmeta_lv), "%s_tmeta", pool);
 	if (lvt_dm_name(vg, tmeta_lv, NULL, tmeta, sizeof(tmeta)) < 0)
-		return qs_err(err, -ENAMETOOLONG, "cannot read usage of '%s/%s': name too long",
-			      vg, pool);
+		return qs_err(err, -ENAMETOOLONG, "cannot %s '%s/%s': name too long",
+			      what, vg, pool);
 	r = lvt_dm_params(tpool, true, target, sizeof(target), params, sizeof(params));
 	if (r == 0 && strcmp(target, "thin-pool") != 0)
 		r = -EBADMSG;
 	if (r == 0)
 		r = lvt_parse_pool_table(params, &table);
 	if (r < 0)
-		return qs_err(err, r, "cannot read usage of '%s/%s': no thin-pool table on '%s'",
-			      vg, pool, tpool);
-	snprintf(path, sizeof(path), "/dev/mapper/%s", tmeta);
+		return qs_err(err, r, "cannot %s '%s/%s': no thin-pool table on '%s'",
+			      what, vg, pool, tpool);
+	snprintf(path, plen, "/dev/mapper/%s", tmeta);
 	if (stat(path, &sb) < 0 || !S_ISBLK(sb.st_mode) ||
 	    major(sb.st_rdev) != table.meta_major || minor(sb.st_rdev) != table.meta_minor)
-		return qs_err(err, -ENOENT, "cannot read usage of '%s/%s': '%s' is not the "
-			      "pool's metadata device %u:%u", vg, pool, path,
+		return qs_err(err, -ENOENT, "cannot %s '%s/%s': '%s' is not the "
+			      "pool's metadata device %u:%u", what, vg, pool, path,
 			      table.meta_major, table.meta_minor);
 
 	lock_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -208,9 +211,33 @@ int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
 	if (r < 0)
 		return qs_err(err, r, "cannot reserve a metadata snapshot of '%s/%s': %s",
 			      vg, pool, lvt_dm_last_error());
+	*ret_lock_fd = TAKE_FD(lock_fd);
+	return 0;
+}
 
+/* Release the snapshot (0 or -errno); the lock goes with lock_fd. */
+static int snap_end(const char *tpool, int lock_fd)
+{
+	int r = lvt_dm_message(tpool, "release_metadata_snap");
+
+	close(lock_fd);
+	return r;
+}
+
+int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
+		      struct lvt_thin_usage **ret, size_t *ret_n,
+		      qstor_error *err)
+{
+	char path[LVT_DM_NAME_MAX + 16], why[256];
+	int lock_fd = -1;
+	char *out = NULL;
+	int r, rr;
+
+	r = snap_begin(vg, pool, tpool, "read usage of", path, sizeof(path), &lock_fd, err);
+	if (r < 0)
+		return r;
 	r = run_thin_ls(path, &out, why, sizeof(why));
-	rr = lvt_dm_message(tpool, "release_metadata_snap");
+	rr = snap_end(tpool, lock_fd);
 	if (r < 0) {
 		free(out);
 		return qs_err(err, r, "cannot read usage of '%s/%s': %s", vg, pool, why);
@@ -226,5 +253,79 @@ int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
 		return qs_err(err, rr, "cannot release the metadata snapshot of '%s/%s': %s",
 			      vg, pool, lvt_dm_last_error());
 	}
+	return 0;
+}
+
+/* ---- the metadata read here (thinmeta.h) ---- */
+
+/* Metadata blocks with O_DIRECT: the kernel writes the metadata device
+ * through its own buffers, the page cache of the node would be stale. */
+static int direct_read(void *ctx, uint64_t nr, void *buf)
+{
+	int fd = *(int *)ctx;
+	ssize_t n;
+
+	if (nr > (uint64_t)INT64_MAX / LVT_META_BLOCK)
+		return -EINVAL;
+	do
+		n = pread(fd, buf, LVT_META_BLOCK, (off_t)(nr * LVT_META_BLOCK));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == LVT_META_BLOCK ? 0 : -EIO;
+}
+
+struct bytes_ctx {
+	qs_extent_cb cb;
+	void *ctx;
+	uint64_t bs;     /* data block size in bytes */
+};
+
+static int to_bytes(void *p, size_t i, uint64_t vblock, uint64_t dblock, uint64_t nblocks,
+		    bool shared)
+{
+	struct bytes_ctx *b = p;
+
+	return b->cb(b->ctx, i, vblock * b->bs, dblock * b->bs, nblocks * b->bs,
+		     shared ? QS_EXTENT_SHARED : 0);
+}
+
+int lvt_thin_meta_extents(const char *vg, const char *pool, const char *tpool,
+			  const uint64_t *ids, size_t n, qs_extent_cb cb, void *ctx,
+			  qstor_error *err)
+{
+	char path[LVT_DM_NAME_MAX + 16], why[256] = "";
+	struct lvt_meta *m = NULL;
+	struct bytes_ctx b = { .cb = cb, .ctx = ctx };
+	_cleanup_close_ int fd = -1;
+	int lock_fd = -1, r, rr;
+
+	r = snap_begin(vg, pool, tpool, "read extents of", path, sizeof(path), &lock_fd, err);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, sizeof(why), "cannot open '%s': %s", path, strerror(errno));
+	} else {
+		r = lvt_meta_load(direct_read, &fd, true, &m, why, sizeof(why));
+	}
+	if (r == 0) {
+		/* the ranges go out while the snapshot is held: one view */
+		b.bs = (uint64_t)lvt_meta_block_sectors(m) * 512;
+		r = lvt_meta_extents(m, ids, n, to_bytes, &b, why, sizeof(why));
+		lvt_meta_free(m);
+	}
+	rr = snap_end(tpool, lock_fd);
+	if (r != 0) {
+		/* a callback's own error carries its message */
+		if (why[0])
+			return qs_err(err, r < 0 ? r : -EIO, "cannot read extents of '%s/%s': %s",
+				      vg, pool, why);
+		return r;
+	}
+	if (rr < 0)
+		return qs_err(err, rr, "cannot release the metadata snapshot of '%s/%s': %s",
+			      vg, pool, lvt_dm_last_error());
 	return 0;
 }

@@ -18,7 +18,8 @@
  * metadata after a successful pool message (pool_message() in
  * drivers/md/dm-thin.c), so the held root is on disk when thin_ls reads
  * the superblock.
- * Parser: thinls.c; the sequence: metasnap.c.
+ * Parser: thinls.c; the sequence: metasnap.c. The extents op reads the
+ * same snapshot itself (lvt_thin_meta_extents below).
  */
 #ifndef LVT_THINLS_H
 #define LVT_THINLS_H
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "driver.h"
 #include "qstor.h"
 
 struct lvt_thin_usage {
@@ -45,5 +47,17 @@ int lvt_thin_ls_parse(const char *text, struct lvt_thin_usage **ret,
 int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
 		      struct lvt_thin_usage **ret, size_t *ret_n,
 		      qstor_error *err);
+
+/* The same sequence with the snapshot read here (thinmeta.h) instead of
+ * by thin_ls: O_DIRECT reads of the metadata device (the kernel writes
+ * it through its own buffers; the page cache would be stale), then cb for
+ * every run of the thin devices ids[0], ids[1]... in that order, in bytes
+ * (the pool's data block size from the superblock), QS_EXTENT_SHARED
+ * where more than one mapping in the pool references the block; an id
+ * the pool has no device for gives nothing. The snapshot is released on
+ * every path, after the last cb. */
+int lvt_thin_meta_extents(const char *vg, const char *pool, const char *tpool,
+			  const uint64_t *ids, size_t n, qs_extent_cb cb, void *ctx,
+			  qstor_error *err);
 
 #endif

@@ -420,6 +420,36 @@ int lvt_thin_ls_usage(const char *vg, const char *pool, const char *tpool,
 	return 0;
 }
 
+/* The metadata read (metasnap.c, thinmeta.c): each asked id's LV maps
+ * one range of its mapped bytes at (thin id) GiB, shared when odd. */
+static uint64_t meta_ids[16];
+static size_t meta_n;
+
+int lvt_thin_meta_extents(const char *vg, const char *pool, const char *tpool,
+			  const uint64_t *ids, size_t n, qs_extent_cb cb, void *ctx,
+			  qstor_error *err)
+{
+	(void)vg;
+	(void)pool;
+	(void)err;
+	assert_true(is_tpool(tpool));
+	meta_n = n;
+	for (size_t i = 0; i < n; i++) {
+		meta_ids[i < 16 ? i : 15] = ids[i];
+		for (size_t k = 0; k < m.n; k++) {
+			int r;
+
+			if ((uint64_t)m.lvs[k].thin_id != ids[i] || !m.lvs[k].mapped)
+				continue;
+			r = cb(ctx, i, 0, ids[i] << 30, m.lvs[k].mapped,
+			       (ids[i] & 1) ? QS_EXTENT_SHARED : 0);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* the core's */
 const char *qs_pool_opt(const struct qs_pool *pool, const char *key)
 {
@@ -916,6 +946,64 @@ static void test_usage(void **state)
 	assert_true(set == 0);
 }
 
+struct got {
+	size_t obj;
+	uint64_t logical, phys, len;
+	unsigned flags;
+};
+
+static struct got got[16];
+static size_t n_got;
+
+static int got_cb(void *ctx, size_t obj, uint64_t logical, uint64_t phys, uint64_t len,
+		  unsigned flags)
+{
+	(void)ctx;
+	if (n_got == 16)
+		return -E2BIG;
+	got[n_got++] = (struct got){ obj, logical, phys, len, flags };
+	return 0;
+}
+
+static void test_extents(void **state)
+{
+	struct qs_obj o[3] = {
+		obj("qubes_dom0/vm-u-private", QS_REVISION, 1700000000),
+		obj("qubes_dom0/vm-u-private", QS_RUNNING, 0),  /* absent */
+		obj("qubes_dom0/vm-u-private", QS_COMMITTED, 0),
+	};
+	struct flv *c, *r;
+
+	(void)state;
+	c = add("vm-u-private", 1ull << 30, NULL, true);
+	c->mapped = 400ull << 20;
+	r = add("vm-u-private-1700000000-back", 1ull << 30, NULL, false);
+	r->mapped = 200ull << 20;
+	assert_int_equal(qs_driver_lvm_thin.extents(&pool, o, 3, got_cb, NULL, &err), 0);
+	/* the objects' thin ids, in objs order; none for the absent one */
+	assert_int_equal(meta_n, 3);
+	assert_true(meta_ids[0] == (uint64_t)r->thin_id);
+	assert_true(meta_ids[1] == UINT64_MAX);
+	assert_true(meta_ids[2] == (uint64_t)c->thin_id);
+	assert_int_equal(n_got, 2);
+	assert_true(got[0].obj == 0 && got[0].len == 200ull << 20 &&
+		    got[0].phys == (uint64_t)r->thin_id << 30);
+	assert_true(got[1].obj == 2 && got[1].len == 400ull << 20);
+	assert_true(got[0].flags == ((r->thin_id & 1) ? QS_EXTENT_SHARED : 0u));
+	assert_int_equal(runs, 1);  /* the report only */
+
+	/* the callback's error comes back as is */
+	n_got = 16;
+	assert_int_equal(qs_driver_lvm_thin.extents(&pool, o, 3, got_cb, NULL, &err), -E2BIG);
+	/* nothing asked: nothing done */
+	meta_n = 99;
+	assert_int_equal(qs_driver_lvm_thin.extents(&pool, o, 0, got_cb, NULL, &err), 0);
+	assert_int_equal(meta_n, 99);
+	/* not an lvm_thin vid */
+	o[0].vid = "nope";
+	assert_int_equal(qs_driver_lvm_thin.extents(&pool, o, 1, got_cb, NULL, &err), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -929,6 +1017,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_vm_start_stop_cost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extents, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
