@@ -84,6 +84,10 @@ struct qs_driver {
 	const char *const *required;      /* keys that must be given */
 	bool wants_precache;              /* clones cost O(extents): prepare at stop */
 	bool rev_key_is_time;             /* new revision key = max(now, last + 1) */
+	bool volatile_stays_active;       /* stop leaves a volatile's emptied device
+					   * active (free to keep; saves the
+					   * deactivate at stop and the activate
+					   * at the next start) */
 
 	/* Parse and check pool->options. setup=true when the pool is being
 	 * added or changed: check it really exists and is usable (VG and thin

@@ -632,7 +632,7 @@ int qs_vol_stop(qstor *q, struct qs_vol *v, qstor_error *err)
 			/* volatile: drop its data now, keep the object for the
 			 * next start (saves a remove and a create) */
 			r = pool->drv->reset(pool, &run, v->size, err);
-			if (r >= 0)
+			if (r >= 0 && !pool->drv->volatile_stays_active)
 				r = pool->drv->deactivate(pool, &run, err);
 		} else {
 			r = pool->drv->remove(pool, &run, 1, err);

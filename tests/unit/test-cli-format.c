@@ -945,6 +945,123 @@ static void test_qstorcmd(void **state)
 	QS_BAD("'a/b'", "du", "a/b");
 }
 
+/* ---- what users typed, quoted back escaped ---- */
+
+/* A message quotes a hostile argument escaped: one line, no control
+ * character, no raw C1 control or bidi override, and needle in it. */
+static void assert_escaped(const char *msg, const char *needle)
+{
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fail_msg("message '%s' has control character 0x%02x", msg, *p);
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fail_msg("message '%s' has a raw C1 control", msg);
+		if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae)
+			fail_msg("message '%s' has a raw bidi override", msg);
+	}
+	if (!strstr(msg, needle))
+		fail_msg("message '%s' does not show '%s'", msg, needle);
+}
+
+#define HOSTILE(parse, type, prog, needle, ...)                                         \
+	do {                                                                      \
+		char *av_[] = { prog, __VA_ARGS__ };                              \
+		qstor_error e_ = { 0 };                                           \
+		struct type a_;                                                   \
+		int r_ = parse(ARGC(av_), av_, &a_, &e_);                         \
+		assert_true(r_ < 0);                                              \
+		assert_int_equal(r_, e_.code);                                    \
+		assert_escaped(e_.msg, needle);                                   \
+	} while (0)
+#define VOL_HOSTILE(needle, ...) HOSTILE(volcmd_parse, volcmd, "qvm-volume", needle, __VA_ARGS__)
+#define POOL_HOSTILE(needle, ...) HOSTILE(poolcmd_parse, poolcmd, "qvm-pool", needle, __VA_ARGS__)
+#define QS_HOSTILE(needle, ...) HOSTILE(qstorcmd_parse, qstorcmd, "qstor", needle, __VA_ARGS__)
+
+/* Every argument position the parsers quote, with an escape sequence, a
+ * newline, a tab, a C1 CSI and a right-to-left override. */
+static void test_hostile_args_escaped(void **state)
+{
+	static const struct { const char *raw, *shown; } v[] = {
+		{ "\x1b[31m", "\\x1b[31m" },
+		{ "a\nb", "a\\x0ab" },
+		{ "a\tb", "a\\x09b" },
+		{ "\xc2\x9b" "2J", "\\xc2\\x9b2J" },
+		{ "\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil" },
+	};
+	char lng[4097], sixty4[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *x = (char *)v[i].raw, opt[64], kv[64], vmvol[64];
+		const char *e = v[i].shown;
+		char want[128];
+
+		snprintf(opt, sizeof(opt), "--%s", x);
+		snprintf(kv, sizeof(kv), "=%s", x);
+		snprintf(vmvol, sizeof(vmvol), "work:%s", x);
+
+		VOL_HOSTILE(e, x);                                   /* command */
+		VOL_HOSTILE(e, opt);                                 /* long option */
+		VOL_HOSTILE(e, "list", opt);
+		VOL_HOSTILE(e, "list", "-p", x);
+		VOL_HOSTILE(e, "list", x);                           /* VM */
+		VOL_HOSTILE(e, "info", x);                           /* VM:VOLUME */
+		VOL_HOSTILE(e, "info", vmvol);
+		VOL_HOSTILE(e, "info", "work:root", x);              /* property */
+		VOL_HOSTILE(e, "info", "work:root", "size", x);      /* one too many */
+		VOL_HOSTILE(e, "config", "work:root", x, "1");
+		VOL_HOSTILE(e, "resize", "work:root", x);            /* size */
+		VOL_HOSTILE(e, "import", "--size", x, "work:root", "-");
+		VOL_HOSTILE(e, "clone", "work:root", vmvol);
+		VOL_HOSTILE(e, "revert", "work:root", "1", x);
+
+		POOL_HOSTILE(e, x);
+		POOL_HOSTILE(e, opt);
+		POOL_HOSTILE(e, "info", x);
+		POOL_HOSTILE(e, "list", x);
+		POOL_HOSTILE(e, "add", x, "drv", "-o", "a=b");
+		POOL_HOSTILE(e, "add", "p", "drv", x);
+		POOL_HOSTILE(e, "add", "p", "drv", "-o", x);         /* no '=' */
+		POOL_HOSTILE(e, "add", "p", "drv", "-o", kv);        /* empty key */
+		POOL_HOSTILE(e, "set", "p", x, "-o", "a=b");
+
+		QS_HOSTILE(e, x);
+		QS_HOSTILE(e, opt);
+		QS_HOSTILE(e, "vm", x);
+		QS_HOSTILE(e, "vm", "start", x);
+		QS_HOSTILE(e, "vm", "list", opt);
+		QS_HOSTILE(e, "vm", "stop", "a", x);
+		QS_HOSTILE(e, "vm", "clone", "a", x);
+		QS_HOSTILE(e, "vm", "create", x, "--class", "template");
+		QS_HOSTILE(e, "vm", "create", "x", "--class", x);
+		QS_HOSTILE(e, "vm", "create", "x", "--class", "app", "--template", x);
+		QS_HOSTILE(e, "vm", "create", "x", "--class", "template", "--pool", x);
+		QS_HOSTILE(e, "vm", "create", "x", "--class", "template", "--root-size", x);
+		QS_HOSTILE(e, "du", x);
+		QS_HOSTILE(e, "recover", x);
+
+		/* the exact form of the commonest ones */
+		snprintf(want, sizeof(want), "unknown command '%s'", e);
+		VOL_ERR(want, x);
+		snprintf(want, sizeof(want), "invalid option '=%s': empty key", e);
+		POOL_ERR(want, "add", "p", "d", "-o", kv);
+		snprintf(want, sizeof(want), "vm: unknown command '%s'", e);
+		QS_ERR(want, "vm", x);
+	}
+	/* an option's name is shown without its value; the empty key's value
+	 * up to the next pair */
+	VOL_ERR("unknown option '--a\\x0ab'", "--a\nb=\x1b[31m");
+	POOL_ERR("invalid option '=\\x1b': empty key", "add", "p", "d", "-o", "=\x1b,k=v");
+	/* a 4 kB argument is shown up to 64 bytes */
+	memset(lng, 'n', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	snprintf(sixty4, sizeof(sixty4), "unknown command '%.64s...'", lng);
+	VOL_ERR(sixty4, lng);
+	snprintf(sixty4, sizeof(sixty4), "unknown option '--%.64s...'", lng);
+	memcpy(lng, "--", 2);
+	POOL_ERR(sixty4, lng);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -968,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_poolcmd),
 		cmocka_unit_test(test_pool_options_commas),
 		cmocka_unit_test(test_qstorcmd),
+		cmocka_unit_test(test_hostile_args_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "esc.h"
 #include "qstor.h"
 
 #define KB 1000ULL
@@ -438,6 +439,147 @@ static void test_vmvol_control_char_message(void **state)
 	vmvol_bad("wo\nrk", NULL);
 }
 
+/* ---- qs_esc: users' strings in messages ---- */
+
+/* Nothing a terminal acts on: no C0 control or DEL byte, no C1 control
+ * (U+0080..U+009F, bytes c2 80..c2 9f), no line separator or bidi mark. */
+static void assert_inert(const char *s)
+{
+	static const char *const bad[] = {
+		"\xc2\x80", "\xc2\x85", "\xc2\x9b", "\xc2\x9f", "\xd8\x9c",
+		"\xe2\x80\x8e", "\xe2\x80\x8f", "\xe2\x80\xa8", "\xe2\x80\xa9",
+		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad",
+		"\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8",
+		"\xe2\x81\xa9",
+	};
+
+	assert_one_line(s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strstr(s, bad[i]))
+			fail_msg("'%s' holds a raw control character", s);
+	if (!valid_utf8(s))
+		fail_msg("'%s' is not valid UTF-8", s);
+}
+
+static void esc_is(const char *in, size_t max, const char *want)
+{
+	char out[QS_ESC_BUF(64)];
+
+	assert_true(max <= 64);
+	assert_ptr_equal(qs_esc(in, max, out, sizeof(out)), out);
+	assert_string_equal(out, want);
+	assert_inert(out);
+}
+
+static void test_esc_plain(void **state)
+{
+	esc_is("work", 64, "work");
+	esc_is("a b'c\"d$(id);*~%s%n", 64, "a b'c\"d$(id);*~%s%n");
+	esc_is("", 64, "");
+	esc_is(NULL, 64, "");
+	/* QS_ESC's buffer lives in the enclosing block */
+	assert_string_equal(QS_ESC("x\ty"), "x\\x09y");
+}
+
+static void test_esc_controls(void **state)
+{
+	esc_is("\x1b[31mred\x1b[0m", 64, "\\x1b[31mred\\x1b[0m");
+	esc_is("\x1b]0;title\a", 64, "\\x1b]0;title\\x07");
+	esc_is("a\nb", 64, "a\\x0ab");
+	esc_is("a\rb", 64, "a\\x0db");
+	esc_is("a\tb", 64, "a\\x09b");
+	esc_is("\x01\x7f", 64, "\\x01\\x7f");
+	esc_is("\b\b\bok", 64, "\\x08\\x08\\x08ok");
+}
+
+static void test_esc_utf8(void **state)
+{
+	/* printable UTF-8 stays readable */
+	esc_is("caf\xc3\xa9", 64, "caf\xc3\xa9");
+	esc_is("\xe5\x90\x8d\xe5\x89\x8d", 64, "\xe5\x90\x8d\xe5\x89\x8d");
+	esc_is("\xf0\x9f\x92\xbe", 64, "\xf0\x9f\x92\xbe");
+	esc_is("\xc2\xa0nbsp", 64, "\xc2\xa0nbsp");
+	/* C1: U+009B is CSI on terminals that take 8-bit controls */
+	esc_is("\xc2\x9b" "2J", 64, "\\xc2\\x9b2J");
+	esc_is("\xc2\x85", 64, "\\xc2\\x85");
+	/* line separator, right-to-left override, isolates, Arabic letter mark */
+	esc_is("\xe2\x80\xa8", 64, "\\xe2\\x80\\xa8");
+	esc_is("\xe2\x80\xae" "evil", 64, "\\xe2\\x80\\xae" "evil");
+	esc_is("\xe2\x81\xa6x\xe2\x81\xa9", 64, "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9");
+	esc_is("\xd8\x9c", 64, "\\xd8\\x9c");
+	/* stray, truncated, overlong, surrogate, beyond U+10FFFF */
+	esc_is("\xff\xfe", 64, "\\xff\\xfe");
+	esc_is("\xe2\x82", 64, "\\xe2\\x82");
+	esc_is("\xc0\xaf", 64, "\\xc0\\xaf");
+	esc_is("\xe0\x80\xaf", 64, "\\xe0\\x80\\xaf");
+	esc_is("\xed\xa0\x80", 64, "\\xed\\xa0\\x80");
+	esc_is("\xf4\x90\x80\x80", 64, "\\xf4\\x90\\x80\\x80");
+}
+
+static void test_esc_bounds(void **state)
+{
+	char big[100001], out[QS_ESC_BUF(64)], small[12];
+
+	/* at most max input bytes, then "..." */
+	memset(big, 'n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	qs_esc(big, 64, out, sizeof(out));
+	assert_int_equal(strlen(out), 67);
+	assert_string_equal(out + 64, "...");
+	esc_is("abcdef", 6, "abcdef");
+	esc_is("abcdefg", 6, "abcdef...");
+	/* all controls: the buffer of QS_ESC_BUF(max) holds every escape */
+	memset(big, '\n', 100);
+	big[100] = '\0';
+	qs_esc(big, 64, out, sizeof(out));
+	assert_int_equal(strlen(out), 64 * 4 + 3);
+	assert_inert(out);
+	/* a short buffer is never overrun, an escape never cut */
+	memset(small, 'Z', sizeof(small));
+	qs_esc("\x1b\x1b\x1b", 64, small, 8);
+	assert_string_equal(small, "\\x1b...");
+	assert_int_equal(small[8], 'Z');
+	qs_esc("abc", 64, small, 1);
+	assert_string_equal(small, "");
+	assert_string_equal(qs_esc("abc", 64, NULL, 0), "");
+}
+
+/* Every byte, alone and before every byte (all two-byte strings), and
+ * every 3- and 4-byte string from the lead bytes of interest: the result
+ * is inert, valid UTF-8, and names each input byte (printable ones as
+ * they are). */
+static void test_esc_all_bytes(void **state)
+{
+	static const unsigned char leads[] = { 0xc2, 0xd8, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4 };
+	char out[QS_ESC_BUF(64)];
+	unsigned char in[5];
+
+	for (unsigned a = 1; a < 256; a++)
+		for (unsigned b = 0; b < 256; b++) {
+			in[0] = (unsigned char)a;
+			in[1] = (unsigned char)b;
+			in[2] = '\0';
+			qs_esc((const char *)in, 64, out, sizeof(out));
+			assert_inert(out);
+			if (a >= 0x20 && a < 0x7f)
+				assert_int_equal(out[0], (char)a);
+			else if (a < 0x80)
+				assert_int_equal(strncmp(out, "\\x", 2), 0);
+		}
+	for (size_t l = 0; l < sizeof(leads); l++)
+		for (unsigned b = 0x80; b < 0xc0; b++)
+			for (unsigned c = 0x80; c < 0xc0; c++)
+				for (unsigned d = 0x7f; d < 0xc1; d += 0x41) {
+					in[0] = leads[l];
+					in[1] = (unsigned char)b;
+					in[2] = (unsigned char)c;
+					in[3] = (unsigned char)d;
+					in[4] = '\0';
+					qs_esc((const char *)in, 64, out, sizeof(out));
+					assert_inert(out);
+				}
+}
+
 static void test_class(void **state)
 {
 	qstor_vm_class c;
@@ -483,6 +625,11 @@ int main(void)
 		cmocka_unit_test(test_name_what),
 		cmocka_unit_test(test_vmvol),
 		cmocka_unit_test(test_vmvol_control_char_message),
+		cmocka_unit_test(test_esc_plain),
+		cmocka_unit_test(test_esc_controls),
+		cmocka_unit_test(test_esc_utf8),
+		cmocka_unit_test(test_esc_bounds),
+		cmocka_unit_test(test_esc_all_bytes),
 		cmocka_unit_test(test_class),
 	};
 

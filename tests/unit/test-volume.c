@@ -1970,6 +1970,106 @@ static void test_set_refused_while_running(void **state)
 	}
 }
 
+/* A message quoting a user's value: one line, no control character, no raw
+ * C1 control or bidi override. */
+static void assert_inert(const char *msg)
+{
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fail_msg("message '%s' has control character 0x%02x", msg, *p);
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fail_msg("message '%s' has a raw C1 control", msg);
+		if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae)
+			fail_msg("message '%s' has a raw bidi override", msg);
+	}
+}
+
+/* Values that need not be names (property values and names, revision ids,
+ * driver names, option keys and values, the state directory) are refused
+ * with the value quoted escaped, and nothing changes (SPEC 6). */
+static void test_hostile_values_escaped(void **state)
+{
+	static const struct { const char *raw, *shown; bool c0; } v[] = {
+		{ "\x1b[31m", "\\x1b[31m", true },
+		{ "a\nb", "a\\x0ab", true },
+		{ "a\tb", "a\\x09b", true },
+		{ "\xc2\x9b" "2J", "\\xc2\\x9b2J", false },
+		{ "\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil", false },
+	};
+	struct unit_files before, after;
+	char *vms0, *vms1;
+
+	mk(ENV, "tpl", QSTOR_CLASS_TEMPLATE, NULL);
+	cycle(ENV, "tpl", ROOT_PRIV, 100, 170);
+	files(ENV, &before);
+	vms0 = unit_vm_names(ENV->q);
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *x = v[i].raw, *e = v[i].shown;
+		qstor_kv kv;
+		qstor *q2 = NULL;
+		qstor_volume_info *vl = NULL;
+		size_t n = 0;
+		char sd[700];
+		int fd;
+
+#define HOSTILE(code, call)                 \
+	do {                                \
+		REFUSE(code, e, call);      \
+		assert_inert(err.msg);      \
+	} while (0)
+		HOSTILE(-EINVAL, qstor_volume_set(ENV->q, "tpl", "private", "rw", x, &err));
+		HOSTILE(-EINVAL, qstor_volume_set(ENV->q, "tpl", "private", "revisions_to_keep", x,
+						  &err));
+		HOSTILE(-EINVAL, qstor_volume_set(ENV->q, "tpl", "private", "ephemeral", x, &err));
+		HOSTILE(-EINVAL, qstor_volume_set(ENV->q, "tpl", "private", x, "1", &err));
+		HOSTILE(-ENOENT, qstor_volume_revert(ENV->q, "tpl", "private", x, &err));
+		HOSTILE(-EBADF, qstor_volume_import(ENV->q, x, "private", -1, 0, false, &err));
+		HOSTILE(-EINVAL, qstor_volume_list(ENV->q, x, NULL, &vl, &n, &err));
+		HOSTILE(-EINVAL, qstor_pool_add(ENV->q, "p2", x, NULL, 0, &err));
+		kv = (qstor_kv){ (char *)x, "1" };
+		HOSTILE(-EINVAL, qstor_pool_add(ENV->q, "p2", "fake", &kv, 1, &err));
+		HOSTILE(-EINVAL, qstor_pool_set(ENV->q, "default", &kv, 1, &err));
+		if (v[i].c0) {
+			/* refused before the driver sees it */
+			kv = (qstor_kv){ "dir_path", (char *)x };
+			HOSTILE(-EINVAL, qstor_pool_add(ENV->q, "p2", "fake", &kv, 1, &err));
+		}
+		kv = (qstor_kv){ "revisions_to_keep", (char *)x };
+		HOSTILE(-EINVAL, qstor_pool_set(ENV->q, "default", &kv, 1, &err));
+		kv = (qstor_kv){ "reserve_data", (char *)x };
+		HOSTILE(-EINVAL, qstor_pool_set(ENV->q, "default", &kv, 1, &err));
+		kv = (qstor_kv){ "ephemeral_volatile", (char *)x };
+		HOSTILE(-EINVAL, qstor_pool_set(ENV->q, "default", &kv, 1, &err));
+		/* a state directory that is a file */
+		snprintf(sd, sizeof(sd), "%s/state%s", ENV->root, x);
+		fd = open(sd, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+		HOSTILE(-ENOTDIR, qstor_open(sd, &q2, &err));
+		assert_null(q2);
+		assert_int_equal(unlink(sd), 0);
+#undef HOSTILE
+	}
+
+	files(ENV, &after);
+	assert_files_same(&before, &after);
+	vms1 = unit_vm_names(ENV->q);
+	assert_string_equal(vms0, vms1);
+	{
+		char **pools = NULL;
+		size_t np = 0;
+
+		CHECK(qstor_pool_list(ENV->q, &pools, &np, &err));
+		assert_int_equal(np, 1);
+		qstor_strv_free(pools, np);
+	}
+	unit_files_free(&before);
+	unit_files_free(&after);
+	free(vms0);
+	free(vms1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2003,6 +2103,7 @@ int main(void)
 		T(test_pool_add_refusals),
 		T(test_pool_remove_busy),
 		T(test_bad_names_everywhere),
+		T(test_hostile_values_escaped),
 		T(test_export),
 		T(test_export_after_failed_commit),
 		T(test_create_adopts),

@@ -32,12 +32,13 @@ cache=$(cd "$1" && pwd)
 # into the kernel is simply not listed there.
 #  - virtio_pci/virtio_blk: the --disk images (/dev/vda...)
 #  - 9pnet_virtio/9p: host / shared read-only;  overlay: writable root on it
-#  - dm_*: what LVM thin / snapshots / crypt need; loop, ext4: test helpers
+#  - dm_*: what LVM thin / snapshots / crypt need; xts: the cipher mode of
+#    ephemeral volatiles (aes-xts-plain64); loop, ext4: test helpers
 REQUIRED_MODULES="virtio_pci virtio_blk 9pnet_virtio 9p overlay dm_mod \
-dm_thin_pool dm_snapshot dm_crypt loop ext4"
-# Nice to have for crash/fault-injection tests; skipped if the kernel lacks
-# them.
-OPTIONAL_MODULES="dm_zero dm_flakey dm_delay dm_log_writes"
+dm_thin_pool dm_snapshot dm_crypt xts loop ext4"
+# Nice to have for crash/fault-injection tests and speed (aesni_intel:
+# -cpu max has AES-NI); skipped if the kernel lacks them.
+OPTIONAL_MODULES="aesni_intel dm_zero dm_flakey dm_delay dm_log_writes"
 
 exec 9>"$cache/.lock"
 flock 9
