@@ -14,10 +14,11 @@
  * while the VG seqno on disk is unchanged, else 1 (the report; the cache
  * outlives the process, see cache.h); usage 0 (dm status, thin_ls, one
  * thin_ls serving a whole listing); extents 0 (one metadata snapshot read
- * here, thinmeta.c). An app VM's start is 3 calls (two
- * snapshots, the volatile's activation), its stop 6 (remove the root
- * snapshot, deactivate and two renames to commit the private, prune one
- * revision, deactivate the volatile). QSTOR_LVM_TRACE=1 prints each call.
+ * here, thinmeta.c). An app VM's start is 2 calls (two
+ * snapshots; the volatile stays active between runs, emptied by a discard
+ * at stop and again at start), its stop 5 (remove the root snapshot,
+ * deactivate and two renames to commit the private, prune one revision).
+ * QSTOR_LVM_TRACE=1 prints each call.
  *
  * Activation: running copies (-snap) are created active with activation
  * skip off; other snapshots inactive with activation skip on (a plain
@@ -1026,6 +1027,7 @@ const struct qs_driver qs_driver_lvm_thin = {
 	.required = lvt_required,
 	.wants_precache = false,
 	.rev_key_is_time = true,
+	.volatile_stays_active = true,      /* an active thin LV costs nothing */
 	.pool_open = lvt_pool_open,
 	.pool_close = lvt_pool_close,
 	.pool_usage = lvt_pool_usage,
