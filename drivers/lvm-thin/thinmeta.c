@@ -14,9 +14,10 @@
  *    node one lower, checked), device roots count 1 each, each node
  *    passes its count to its children: a leaf's count is how many
  *    (device, path) pairs reach it, capped at 2. A data block's
- *    references are the sum over the leaf entries naming it, capped at 2
- *    (one byte per data block). Runs are then split where sharing
- *    changes.
+ *    references are the sum over the leaf runs covering it, each weighted
+ *    by its leaf's count: one sorted sweep over the runs gives the ranges
+ *    covered twice or more (memory follows the metadata, not the pool's
+ *    size). Runs are then split where sharing changes.
  *
  * Emission walks one device's nodes in key order and merges runs across
  * leaf boundaries. A device reaching more leaf paths than the pool has
@@ -473,11 +474,73 @@ static int64_t load(struct lvt_meta *m, uint64_t blk, int depth)
 
 /* ---- pass 3: reference counts ---- */
 
+struct tm_ev {
+	uint64_t pos;
+	int64_t delta;
+};
+
+static int ev_cmp(const void *x, const void *y)
+{
+	const struct tm_ev *a = x, *b = y;
+
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* The data ranges referenced more than once, sorted and disjoint: a sweep
+ * over every leaf run weighted by how many paths reach its leaf. Memory
+ * follows the metadata, not the size of the pool. */
+static int shared_ranges(struct lvt_meta *m, struct tm_ev **ret, size_t *ret_n)
+{
+	struct tm_ev *ev = NULL, *out = NULL;
+	size_t n = 0, cap = 0, n_out = 0;
+	int64_t cover = 0;
+
+	for (size_t i = 0; i < m->n_nodes; i++) {
+		const struct tm_node *nd = &m->nodes[i];
+
+		if (!nd->leaf || !nd->mult)
+			continue;
+		if (grow((void **)&ev, &cap, n + 2 * (size_t)nd->n, sizeof(*ev)) < 0) {
+			free(ev);
+			return -ENOMEM;
+		}
+		for (uint32_t k = 0; k < nd->n; k++) {
+			const struct tm_run *run = &m->runs[nd->off + k];
+
+			ev[n++] = (struct tm_ev){ run->d, nd->mult };
+			ev[n++] = (struct tm_ev){ run->d + run->len, -(int64_t)nd->mult };
+		}
+	}
+	if (n)
+		qsort(ev, n, sizeof(*ev), ev_cmp);
+	/* out: pairs (start, end) in pos of two entries, reusing the type */
+	out = malloc((n ? n : 1) * sizeof(*out));
+	if (!out) {
+		free(ev);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n;) {
+		uint64_t pos = ev[i].pos;
+		bool was = cover > 1;
+
+		while (i < n && ev[i].pos == pos)
+			cover += ev[i++].delta;
+		if (!was && cover > 1)
+			out[n_out++].pos = pos;
+		else if (was && cover <= 1)
+			out[n_out++].pos = pos;
+	}
+	free(ev);
+	*ret = out;
+	*ret_n = n_out / 2;
+	return 0;
+}
+
 static int count(struct lvt_meta *m)
 {
-	uint8_t *refs = NULL;
+	struct tm_ev *sh = NULL;   /* sh[2k].pos .. sh[2k+1].pos: shared */
 	struct tm_run *split = NULL;
-	size_t n_split = 0, cap_split = 0;
+	size_t n_sh = 0, n_split = 0, cap_split = 0;
 	int max_h = 0, r = -ENOMEM;
 
 	for (size_t i = 0; i < m->n_devs; i++) {
@@ -505,24 +568,8 @@ static int count(struct lvt_meta *m)
 				c->mult = (uint8_t)(s > 2 ? 2 : s);
 			}
 		}
-	refs = calloc(m->nr_data_blocks ? m->nr_data_blocks : 1, 1);
-	if (!refs)
+	if (shared_ranges(m, &sh, &n_sh) < 0)
 		goto out;
-	for (size_t i = 0; i < m->n_nodes; i++) {
-		const struct tm_node *nd = &m->nodes[i];
-
-		if (!nd->leaf || !nd->mult)
-			continue;
-		for (uint32_t k = 0; k < nd->n; k++) {
-			const struct tm_run *run = &m->runs[nd->off + k];
-
-			for (uint32_t j = 0; j < run->len; j++) {
-				unsigned s = refs[run->d + j] + nd->mult;
-
-				refs[run->d + j] = (uint8_t)(s > 2 ? 2 : s);
-			}
-		}
-	}
 	/* split runs where sharing changes */
 	for (size_t i = 0; i < m->n_nodes; i++) {
 		struct tm_node *nd = &m->nodes[i];
@@ -532,20 +579,39 @@ static int count(struct lvt_meta *m)
 			continue;
 		for (uint32_t k = 0; k < nd->n; k++) {
 			const struct tm_run *run = &m->runs[nd->off + k];
+			uint64_t d = run->d, end = run->d + run->len;
+			size_t lo = 0, hi = n_sh;
 
-			for (uint32_t j = 0; j < run->len;) {
-				uint32_t sh = refs[run->d + j] > 1, e = j + 1;
+			/* the first shared range ending after d */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
 
-				while (e < run->len && (refs[run->d + e] > 1) == sh)
-					e++;
+				if (sh[2 * mid + 1].pos <= d)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			while (d < end) {
+				uint64_t e = end;
+				uint32_t shared = 0;
+
+				if (lo < n_sh && sh[2 * lo].pos <= d) {
+					shared = 1;
+					if (sh[2 * lo + 1].pos < e)
+						e = sh[2 * lo + 1].pos;
+					lo++;
+				} else if (lo < n_sh && sh[2 * lo].pos < e) {
+					e = sh[2 * lo].pos;
+				}
 				if (grow((void **)&split, &cap_split, n_split + 1, sizeof(*split)) < 0)
 					goto out;
-				split[n_split++] = (struct tm_run){ .v = run->v + j, .d = run->d + j,
-								    .len = e - j, .shared = sh };
-				j = e;
+				split[n_split++] = (struct tm_run){ .v = run->v + (d - run->d), .d = d,
+								    .len = (uint32_t)(e - d),
+								    .shared = shared };
+				d = e;
 			}
 		}
-		if (n_split - start > UINT32_MAX || n_split > UINT32_MAX)
+		if (n_split > UINT32_MAX)
 			goto out;
 		nd->off = (uint32_t)start;
 		nd->n = (uint32_t)(n_split - start);
@@ -557,7 +623,7 @@ static int count(struct lvt_meta *m)
 	split = NULL;
 	r = 0;
 out:
-	free(refs);
+	free(sh);
 	free(split);
 	return r;
 }
