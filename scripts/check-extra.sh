@@ -106,7 +106,7 @@ valgrind_part() {
 # ---- 3. libFuzzer ----
 fuzz() {
 	local t targets bad=0 log stats
-	targets="size name reflink-names lvm-names lvm-report dmstatus thinls catalog"
+	targets="size name reflink-names lvm-names lvm-report dmstatus thinls thinmeta catalog"
 	command -v clang >/dev/null || { ko "fuzz: clang not installed"; return; }
 	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
 	CC=clang configure_in "$FUZZ_BUILD" --enable-fuzzing --enable-sanitizers ||

@@ -6,7 +6,7 @@
 b=${top_builddir:-.}/tests/fuzz
 c=${top_srcdir:-.}/tests/fuzz/corpus
 passed=0 failed=0
-for t in size name reflink-names lvm-names lvm-report dmstatus thinls catalog; do
+for t in size name reflink-names lvm-names lvm-report dmstatus thinls thinmeta catalog; do
 	if [ ! -x "$b/fuzz-$t" ] || [ ! -d "$c/$t" ]; then
 		echo "FAIL: fuzz-$t: binary or corpus missing"
 		failed=$((failed + 1))
