@@ -32,7 +32,7 @@ run_one() {
 	local name=$1 disk=$2 t0 t rc summary cmd
 	case $name in
 	behaviour | badinput | crash) cmd=("$it/$name.sh" "lvm:$disk") ;;
-	qubes-vg | pool-full) cmd=("$here/lvm-$name.sh" "$disk") ;;
+	qubes-vg | pool-full | du) cmd=("$here/lvm-$name.sh" "$disk") ;;
 	costs) cmd=("$here/lvm-costs.sh" "$disk" "$rounds") ;;
 	*) echo "unknown suite $name"; return 1 ;;
 	esac
