@@ -112,7 +112,10 @@ for i in $(seq 1 $N); do eq "create v$i in parallel: $(cat "$WORK/err.c$i")" 0 "
 
 # start, write, stop: each VM in its own process, all at once
 vm_cycle() { # VM SEED
-	qstor vm start "$1" >"$WORK/dev.$1" || return 1
+	# the device list goes to dev.VM only once this start has won: a
+	# racing cycle's refused start must not truncate the winner's list
+	qstor vm start "$1" >"$WORK/dev.$1.$BASHPID" || { rm -f "$WORK/dev.$1.$BASHPID"; return 1; }
+	mv -f "$WORK/dev.$1.$BASHPID" "$WORK/dev.$1"
 	write_dev "$(dev_of "$1" private)" "$2-p" 4 || return 2
 	if [ "$(awk '$1 == "root" { print $3 }' "$WORK/dev.$1")" = rw ]; then
 		write_dev "$(dev_of "$1" root)" "$2-r" 4 || return 3
