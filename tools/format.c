@@ -294,7 +294,8 @@ static int cmp_kv(const void *a, const void *b)
 static bool computed_key(const char *k)
 {
 	static const char *const keys[] = { "name", "driver", "revisions_to_keep", "size",
-					    "usage", "metadata_size", "metadata_usage" };
+					    "usage", "metadata_size", "metadata_usage",
+					    "vms_mapped", "vms_exclusive", "vms_shared" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(k, keys[i]) == 0)
@@ -302,10 +303,12 @@ static bool computed_key(const char *k)
 	return false;
 }
 
-static void pool_info_rows(struct table *t, const qstor_pool_info *p)
+static void pool_info_rows(struct table *t, const qstor_pool_info *p,
+			   const qstor_du_pool *du)
 {
 	char rtk[16], size[24], usage[24], msize[24], musage[24];
-	size_t n = 0, cap = p->n_options + 8;
+	char dmapped[24], dexcl[24], dshared[24];
+	size_t n = 0, cap = p->n_options + 11;
 	struct kv_view *kv = xrealloc(NULL, cap * sizeof(*kv));
 	const char *row[2] = { "name", p->name };
 
@@ -326,6 +329,15 @@ static void pool_info_rows(struct table *t, const qstor_pool_info *p)
 		kv[n++] = (struct kv_view){ "metadata_size", msize };
 		kv[n++] = (struct kv_view){ "metadata_usage", musage };
 	}
+	/* exact disk use from the pool's own maps (qstor du's pool line) */
+	if (du && du->exact) {
+		snprintf(dmapped, sizeof(dmapped), "%" PRIu64, du->mapped);
+		snprintf(dexcl, sizeof(dexcl), "%" PRIu64, du->vm_exclusive);
+		snprintf(dshared, sizeof(dshared), "%" PRIu64, du->shared);
+		kv[n++] = (struct kv_view){ "vms_mapped", dmapped };
+		kv[n++] = (struct kv_view){ "vms_exclusive", dexcl };
+		kv[n++] = (struct kv_view){ "vms_shared", dshared };
+	}
 	for (size_t i = 0; i < p->n_options; i++)
 		if (!computed_key(p->options[i].key))
 			kv[n++] = (struct kv_view){ p->options[i].key, p->options[i].value };
@@ -340,7 +352,8 @@ static void pool_info_rows(struct table *t, const qstor_pool_info *p)
 	free(kv);
 }
 
-void fmt_pool_info(FILE *f, const qstor_pool_info *p, size_t n)
+void fmt_pool_info(FILE *f, const qstor_pool_info *p, const qstor_du_pool *const *du,
+		   size_t n)
 {
 	struct table t;
 
@@ -349,7 +362,7 @@ void fmt_pool_info(FILE *f, const qstor_pool_info *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			table_add(&t, NULL);
-		pool_info_rows(&t, &p[i]);
+		pool_info_rows(&t, &p[i], du ? du[i] : NULL);
 	}
 	table_print(&t, f);
 	table_free(&t);

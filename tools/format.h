@@ -34,7 +34,10 @@ const char *fmt_volume_property_names(void);
 
 void fmt_pool_list(FILE *f, const qstor_pool_info *p, size_t n);
 /* name first, then every other key sorted; pools separated by a blank line */
-void fmt_pool_info(FILE *f, const qstor_pool_info *p, size_t n);
+/* du[i] (may be NULL, or du NULL): pool i's exact disk use, as rows
+ * vms_mapped, vms_exclusive, vms_shared */
+void fmt_pool_info(FILE *f, const qstor_pool_info *p, const qstor_du_pool *const *du,
+		   size_t n);
 /* DRIVER OPTIONS; options_of as qstor_driver_options */
 void fmt_drivers(FILE *f, const char *const *drivers,
 		 const char *const *(*options_of)(const char *driver));

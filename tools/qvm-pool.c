@@ -71,8 +71,32 @@ static int do_info(qstor *q, const struct poolcmd *a)
 			break;
 		}
 	}
-	if (!status)
-		fmt_pool_info(stdout, infos, got);
+	if (!status) {
+		const qstor_du_pool **du = calloc(got ? got : 1, sizeof(*du));
+		qstor_du_vm *vms = NULL;
+		size_t nvms = 0;
+
+		if (!du) {
+			status = cli_fail(prog, -ENOMEM, NULL);
+			goto out;
+		}
+		/* the pools' exact disk use: one measure of every VM */
+		if (qstor_du(q, NULL, 0, &vms, &nvms, &err) < 0) {
+			fprintf(stderr, "%s: disk use not measured: %s\n", prog, err.msg);
+			nvms = 0;
+		}
+		for (size_t i = 0; i < got; i++)
+			for (size_t v = 0; v < nvms && !du[i]; v++)
+				for (size_t k = 0; k < vms[v].n_pools; k++)
+					if (strcmp(vms[v].pools[k].pool, infos[i].name) == 0) {
+						du[i] = &vms[v].pools[k];
+						break;
+					}
+		fmt_pool_info(stdout, infos, du, got);
+		qstor_du_free(vms, nvms);
+		free(du);
+	}
+out:
 	for (size_t i = 0; i < got; i++)
 		qstor_pool_info_free(&infos[i]);
 	free(infos);

@@ -168,6 +168,11 @@ eq "app1 mapped = root + private" $(($(duf app1 root mapped) + $(duf app1 privat
 eq "pool shared = the template's data" "$(duf tpl root mapped)" "$(poolf shared)"
 eq "pool vm_exclusive = sum of VMs'" $(($(duf app1 vm_exclusive) + $(duf app2 vm_exclusive))) "$(poolf vm_exclusive)"
 eq "pool mapped = shared + vm_exclusive" $(($(poolf shared) + $(poolf vm_exclusive))) "$(poolf mapped)"
+# qvm-pool info shows the same pool totals (nothing changed in between)
+pinfo() { qvm_pool info default | awk -v k="$1" '$1 == k { print $2 }'; }
+eq "qvm-pool info vms_mapped" "$(poolf mapped)" "$(pinfo vms_mapped)"
+eq "qvm-pool info vms_exclusive" "$(poolf vm_exclusive)" "$(pinfo vms_exclusive)"
+eq "qvm-pool info vms_shared" "$(poolf shared)" "$(pinfo vms_shared)"
 check "human output has the pool line" sh -c "'$QSTOR_BIN/qstor' du | grep -q '^(pool) *default '"
 truth_check "after writes"
 

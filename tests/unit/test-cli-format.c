@@ -285,7 +285,7 @@ static void test_pool_info(void **state)
 		      "revisions_to_keep  1\n"
 		      "thin_pool          pool00\n"
 		      "volume_group       qubes_dom0\n",
-		      fmt_pool_info(f, p, 1));
+		      fmt_pool_info(f, p, NULL, 1));
 
 	p[0].size = 107374182400ULL;
 	p[0].usage = 5368709120ULL;
@@ -314,7 +314,42 @@ static void test_pool_info(void **state)
 		      "revisions_to_keep  2\n"
 		      "size               1000\n"
 		      "usage              10\n",
-		      fmt_pool_info(f, p, 2));
+		      fmt_pool_info(f, p, NULL, 2));
+
+	/* with the exact disk use of the second pool (the first has none) */
+	{
+		qstor_du_pool d = { .exact = true, .mapped = 300, .vm_exclusive = 120,
+				    .shared = 180 };
+		const qstor_du_pool *du[2] = { NULL, &d };
+
+		p[0].size = 0;
+		p[0].metadata_size = 0;
+		assert_output("name               pool-lvm\n"
+			      "driver             lvm\n"
+			      "revisions_to_keep  1\n"
+			      "thin_pool          pool00\n"
+			      "volume_group       qubes_dom0\n"
+			      "\n"
+			      "name               default\n"
+			      "dir_path           /var/lib/qstor/pool\n"
+			      "driver             file-reflink\n"
+			      "revisions_to_keep  2\n"
+			      "size               1000\n"
+			      "usage              10\n"
+			      "vms_exclusive      120\n"
+			      "vms_mapped         300\n"
+			      "vms_shared         180\n",
+			      fmt_pool_info(f, p, du, 2));
+		/* not exact (a driver without extent maps): no such rows */
+		d.exact = false;
+		assert_output("name               default\n"
+			      "dir_path           /var/lib/qstor/pool\n"
+			      "driver             file-reflink\n"
+			      "revisions_to_keep  2\n"
+			      "size               1000\n"
+			      "usage              10\n",
+			      fmt_pool_info(f, &p[1], &du[1], 1));
+	}
 }
 
 /* ---- qstor output ---- */
