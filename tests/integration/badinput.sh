@@ -109,6 +109,10 @@ if [ "${BADINPUT_FULL:-0}" != 1 ]; then
 	hostile=($'\e[31m' $'a\nb' $'a\tb')
 	[ "$kind" = btrfs ] || hostile+=("$long4k" "café" $'\u202eevil' $'\xc2\x9b2J' "--" "-y" "a b"
 		"a'b" "x --yes" '$(id)' "a/../b" "-")
+	# lvm_thin (in the TCG test VM, where each command costs ~150 ms): the
+	# values aimed at LVM command lines; the rest is the same parsing
+	# as on the filesystems
+	case $kind in lvm:*) hostile=("-y" "x --yes" "vg -y" "-- -y" "a b" "a'b" $'a\nb' $'\e[31m') ;; esac
 fi
 # What a message quoting VALUE must show: the escaped form of the first
 # control character of VALUE and what follows it (e.g. 'a\x0ab'), or

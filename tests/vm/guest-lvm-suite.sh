@@ -31,7 +31,7 @@ rounds=20
 run_one() {
 	local name=$1 disk=$2 t0 t rc summary cmd
 	case $name in
-	behaviour | badinput | crash) cmd=("$it/$name.sh" "lvm:$disk") ;;
+	behaviour | badinput | crash | concurrency) cmd=("$it/$name.sh" "lvm:$disk") ;;
 	qubes-vg | pool-full | du) cmd=("$here/lvm-$name.sh" "$disk") ;;
 	costs) cmd=("$here/lvm-costs.sh" "$disk" "$rounds") ;;
 	*) echo "unknown suite $name"; return 1 ;;

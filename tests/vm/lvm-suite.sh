@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # HOST test (make check): the lvm_thin suites in the test VM, booted once.
 # Each suite gets its own fresh sparse disk (its own VG and thin pool):
-#   behaviour, badinput, crash   tests/integration/*.sh lvm:/dev/vdX
+#   behaviour, badinput, crash, concurrency   tests/integration/*.sh lvm:/dev/vdX
 #   qubes-vg                     a VG made by hand in Qubes' names, adopted
 #   pool-full                    the pool filled to its reserve by a VM
 #   costs                        an app VM's start/stop: median ms, lvm2_run calls
@@ -49,10 +49,16 @@ done
 exec 8>"$base/.vm.lock"
 flock 8
 
+# the guest runs a copy of the scripts: bash reads a script as it goes, and
+# an edit to the tree during the run must not change the test under way
+mkdir -p "$work/tests/vm" "$work/tests/integration" &&
+	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$work/tests/integration/" ||
+	vm_die "cannot copy the test scripts to $work"
+
 t0=$SECONDS
 QSTOR_COST_ROUNDS=${QSTOR_COST_ROUNDS:-20} \
 "$here/run-in-vm.sh" "${disks[@]}" --timeout "${QSTOR_VM_TIMEOUT:-2400}" \
-	--log "$work/console.log" "$here/guest-lvm-suite.sh" "$bin" \
+	--log "$work/console.log" "$work/tests/vm/guest-lvm-suite.sh" "$bin" \
 	"rounds=${QSTOR_COST_ROUNDS:-20}" "${specs[@]}"
 rc=$?
 t=$((SECONDS - t0))

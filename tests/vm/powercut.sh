@@ -39,6 +39,12 @@ disks=(--disk "$work/data.img" --disk "$work/state.img")
 exec 8>"$base/.vm.lock"
 flock 8
 
+# the guest runs a copy of the scripts (an edit to the tree during the
+# boots must not change the test under way)
+mkdir -p "$work/tests/vm" "$work/tests/integration" &&
+	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$work/tests/integration/" ||
+	vm_die "cannot copy the test scripts to $work"
+
 t0=$SECONDS
 boots=0 cuts=0 bad=0
 boot() { # LOG [run-in-vm options] -- guest args
@@ -48,7 +54,7 @@ boot() { # LOG [run-in-vm options] -- guest args
 	"$here/run-in-vm.sh" "${disks[@]}" --timeout "${QSTOR_VM_TIMEOUT:-900}" --log "$work/$log" "$@"
 }
 
-boot setup.log "$here/guest-powercut.sh" "$bin" setup
+boot setup.log "$work/tests/vm/guest-powercut.sh" "$bin" setup
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: setup boot exited $rc"; bad=$((bad + 1)); }
 read -r -a points <<<"$(sed -n 's/^PC-POINTS: //p' "$work/setup.log" | tail -n 1 | tr -d '\r')"
@@ -63,7 +69,7 @@ for point in "${points[@]}"; do
 	fi
 	echo "=== power cut $k: $point"
 	boot "cut-$k.log" --kill-at-pattern "QSTOR-CRASH-POINT $point" \
-		"$here/guest-powercut.sh" "$bin" crash "$k" "$point"
+		"$work/tests/vm/guest-powercut.sh" "$bin" crash "$k" "$point"
 	rc=$?
 	if [ $rc -eq 137 ]; then
 		cuts=$((cuts + 1))
@@ -72,7 +78,7 @@ for point in "${points[@]}"; do
 		bad=$((bad + 1))
 	fi
 done
-boot verify.log "$here/guest-powercut.sh" "$bin" verify
+boot verify.log "$work/tests/vm/guest-powercut.sh" "$bin" verify
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: verify boot exited $rc"; bad=$((bad + 1)); }
 
