@@ -159,6 +159,11 @@ struct qs_driver {
 	 * stops the walk and is returned. */
 	int (*extents)(struct qs_pool *pool, const struct qs_obj *objs, size_t n,
 		       qs_extent_cb cb, void *ctx, qstor_error *err);
+	/* Optional: between read_batch(true) and read_batch(false) the core
+	 * only reads (du lists every volume of the pool, then its extents):
+	 * the driver may check once that its view of the pool is current
+	 * instead of at every call (lvm: the VG seqno on disk). */
+	void (*read_batch)(struct qs_pool *pool, bool on);
 };
 
 struct qs_pool {

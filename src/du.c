@@ -698,6 +698,9 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 
 	if (!idx)
 		return qs_err(err, -ENOMEM, "out of memory");
+	/* only reads from here on: one check that the driver's view is current */
+	if (pool->drv->read_batch)
+		pool->drv->read_batch(pool, true);
 	for (size_t i = 0; i < c->n_vols; i++)
 		if (strcmp(c->vols[i].pool, pool->name) == 0)
 			idx[n++] = i;
@@ -898,6 +901,8 @@ out:
 	free(res.vol_excl);
 	free(res.vm_mapped);
 	free(res.vm_excl);
+	if (pool->drv->read_batch)
+		pool->drv->read_batch(pool, false);
 	return r;
 }
 

@@ -67,6 +67,8 @@ struct lvt_priv {
 	bool discard_on_remove;
 	struct lvt_cache cache;
 	struct lvt_thin_ls thin_ls;
+	bool batch;          /* read_batch: the core only reads meanwhile */
+	bool batch_fresh;    /* ...and the cache was checked in it */
 };
 
 /* An object resolved to its LV. */
@@ -79,6 +81,26 @@ struct lvt_obj {
 static struct lvt_priv *priv(struct qs_pool *pool)
 {
 	return pool->priv;
+}
+
+/* The cache made current: the VG seqno on disk read (a few preads of the
+ * PV), the report run again if it moved. Inside a read batch, once. */
+static int fresh(struct lvt_priv *p, qstor_error *err)
+{
+	int r;
+
+	if (p->batch && p->batch_fresh && p->cache.loaded)
+		return 0;
+	r = lvt_cache_fresh(&p->cache, p->vg, err);
+	if (r == 0 && p->batch)
+		p->batch_fresh = true;
+	return r;
+}
+
+static void lvt_read_batch(struct qs_pool *pool, bool on)
+{
+	priv(pool)->batch = on;
+	priv(pool)->batch_fresh = false;
 }
 
 static int resolve(struct lvt_priv *p, const struct qs_obj *obj, const char *what,
@@ -404,7 +426,7 @@ static int lvt_list(struct qs_pool *pool, const char *vid, struct qs_objinfo **r
 		return qs_err(err, -EINVAL, "cannot list '%s': not an lvm_thin volume id", vid);
 	if (strcmp(vg, p->vg) != 0)
 		return qs_err(err, -EXDEV, "cannot list '%s': not in volume group '%s'", vid, p->vg);
-	r = lvt_cache_fresh(&p->cache, p->vg, err);
+	r = fresh(p, err);
 	if (r < 0)
 		return r;
 
@@ -893,8 +915,7 @@ static int thin_ids(struct lvt_priv *p, const struct qs_obj *objs, size_t n, con
 	for (int pass = 0; pass < 2; pass++) {
 		bool unknown = false;
 
-		r = pass ? lvt_cache_load(&p->cache, p->vg, err)
-			 : lvt_cache_fresh(&p->cache, p->vg, err);
+		r = pass ? lvt_cache_load(&p->cache, p->vg, err) : fresh(p, err);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++) {
@@ -1043,5 +1064,6 @@ const struct qs_driver qs_driver_lvm_thin = {
 	.reset = lvt_reset,
 	.usage = lvt_usage,
 	.extents = lvt_extents,
+	.read_batch = lvt_read_batch,      /* du: the VG seqno checked once */
 	.path = NULL,  /* core uses activate(rw=false) */
 };

@@ -385,9 +385,12 @@ const char *lvt_dm_last_error(void)
 	return "";
 }
 
+static unsigned meta_reads;  /* VG seqno reads from the PV */
+
 int lvt_vg_meta_read(const char *pv_path, const char *vg, uint64_t *ret, char *id,
 		     size_t idlen)
 {
+	meta_reads++;
 	if (id)
 		snprintf(id, idlen, "fake-vg-uuid");
 	if (strcmp(pv_path, "/dev/fakepv") != 0)
@@ -877,6 +880,55 @@ static void test_app_vm_start_stop_cost(void **state)
 	assert_string_equal(last_cmd(), "lvchange -q -an qubes_dom0/vm-work-private");
 }
 
+/* du's read batch: the VG seqno is read once for all the lists, not once
+ * a list; outside the batch every list checks it again */
+static void test_read_batch(void **state)
+{
+	static const char *const vids[] = { "qubes_dom0/vm-a-root", "qubes_dom0/vm-a-private",
+					    "qubes_dom0/vm-b-private", "qubes_dom0/vm-c-private" };
+	struct qs_objinfo *v;
+	size_t n;
+	unsigned before;
+
+	(void)state;
+	add("vm-a-root", EXTENT, NULL, false);
+	add("vm-a-private", EXTENT, NULL, false);
+	add("vm-b-private", EXTENT, NULL, false);
+	add("vm-c-private", EXTENT, NULL, false);
+	assert_int_equal(qs_driver_lvm_thin.list(&pool, vids[0], &v, &n, &err), 0);
+	free(v);
+	assert_int_equal(runs, 1);
+
+	/* outside a batch: a seqno read per list */
+	before = meta_reads;
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(qs_driver_lvm_thin.list(&pool, vids[i], &v, &n, &err), 0);
+		assert_int_equal(n, 1);
+		free(v);
+	}
+	assert_true(meta_reads - before >= 4);
+
+	/* in a batch: one */
+	qs_driver_lvm_thin.read_batch(&pool, true);
+	before = meta_reads;
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(qs_driver_lvm_thin.list(&pool, vids[i], &v, &n, &err), 0);
+		assert_int_equal(n, 1);
+		free(v);
+	}
+	assert_true(meta_reads - before <= 1);
+	assert_int_equal(runs, 1);
+	qs_driver_lvm_thin.read_batch(&pool, false);
+
+	/* after it, a change by another process is seen at the next list */
+	add("vm-a-private-snap", EXTENT, "vm-a-private", true);
+	m.seqno += 2;
+	assert_int_equal(qs_driver_lvm_thin.list(&pool, vids[1], &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	free(v);
+	assert_int_equal(runs, 2);
+}
+
 static void test_pool_usage(void **state)
 {
 	struct qs_pool_usage u;
@@ -1015,6 +1067,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discard_on_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_vm_start_stop_cost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extents, setup, teardown),
