@@ -20,9 +20,16 @@ before=$(pool_fingerprint)
 sum_before=$(committed_sum work:private 8)
 long=$(printf 'x%.0s' $(seq 1 65))
 bad_names=("a/b" ".." "." "a b" "-rf" "$long" $'a\tb' $'a\x01b' "")
+# lvm_thin runs in the TCG VM (a command costs ~0.5-1 s there): the names
+# that could reach an LVM command line; the parsing is the same as on the
+# filesystems, where all run
+case $kind in lvm:*) [ "${BADINPUT_FULL:-0}" = 1 ] || bad_names=("a/b" "a b" "-rf" $'a\tb') ;; esac
 
 T=0
 bad() { T=$((T + 1)); refuse "$@"; }
+# where the time goes (the lvm run in the TCG VM is slow)
+phase() { echo "badinput: $1 at +${SECONDS}s, $T cases so far"; }
+phase "bad names"
 
 for name in "${bad_names[@]}"; do
 	label=$(printf '%q' "$name")
@@ -43,6 +50,7 @@ for name in "${bad_names[@]}"; do
 	bad "du $label" "$NAMEPAT" qstor du "$name"
 done
 
+phase "unknown objects"
 # unknown objects
 bad "unknown vm" "no such vm 'ghost'" qstor vm start ghost
 bad "unknown volume" "no such volume 'work:ghost'" qvm_volume info work:ghost
@@ -60,6 +68,7 @@ bad "unknown class" "class" qstor vm create x2 --class ghost
 bad "app without template" "template" qstor vm create x3 --class app
 bad "template not a template" "not a template" qstor vm create x4 --class app --template work
 
+phase "sizes"
 # sizes
 for size in 0 -1 abc 1.5G 10Q 18446744073709551616 99999999999999999999999 9223372036854775808 ""; do
 	bad "size '$size'" "size" qvm_volume resize work:private "$size"
@@ -74,6 +83,7 @@ bad "missing import file" "ghost.img" qvm_volume import work:private "$WORK/ghos
 
 eq "pool unchanged by bad input" "$before" "$(pool_fingerprint)"
 
+phase "operations refused by state"
 # operations refused by state (start and stop commit a new state: compare
 # while running)
 start_vm work
@@ -94,6 +104,7 @@ bad "unknown qvm-volume action" "ghost" qvm_volume ghost work:private
 bad "unknown qvm-pool action" "ghost" qvm_pool ghost
 bad "missing argument" "" qvm_volume info
 
+phase "hostile values"
 # ---- hostile values in every argument position ----
 # Each: exit 1, one line on stderr naming the tool, no raw control
 # character, bounded length (a 100 kB argument is not echoed whole).
@@ -112,7 +123,7 @@ if [ "${BADINPUT_FULL:-0}" != 1 ]; then
 	# lvm_thin (in the TCG test VM, where each command costs ~150 ms): the
 	# values aimed at LVM command lines; the rest is the same parsing
 	# as on the filesystems
-	case $kind in lvm:*) hostile=("-y" "x --yes" "vg -y" "-- -y" "a b" "a'b" $'a\nb' $'\e[31m') ;; esac
+	case $kind in lvm:*) hostile=("-y" "x --yes" $'a\nb') ;; esac
 fi
 # What a message quoting VALUE must show: the escaped form of the first
 # control character of VALUE and what follows it (e.g. 'a\x0ab'), or
@@ -226,6 +237,7 @@ eq "--state-dir with hostile values: scratch directories keep their modes" "755 
 echo "state directories made by --state-dir with hostile values: $(find "$WORK/scratch" -mindepth 2 -maxdepth 2 -type d | wc -l)"
 echo "hostile values x positions: ${#hostile[@]} x ${#positions[@]}: $H cases, $E of them checked to name a control character escaped"
 
+phase "64-bit sizes"
 # sizes at the edges of 64 bits, with and without units
 for size in 9223372036854775807 9223372036854775808 18446744073709551615 18446744073709551616 \
 	8388608Ti 8388607Ti 16777216Ti 9007199254740992Ki 18446744073709551616B 0x10 1e9 ' 1G' '1G ' 1GiBB; do
@@ -234,6 +246,7 @@ for size in 9223372036854775807 9223372036854775808 18446744073709551615 1844674
 	bad "create with '$size'" "size" qstor vm create x8 --class standalone --private-size "$size"
 done
 
+phase "stdin imports"
 # stdin imports: NUL bytes in the data are data; a wrong length is refused
 head -c 1000 /dev/zero >"$WORK/nul-short"
 bad "stdin import of NULs, short" "shorter" qvm_volume import --no-resize work:private - <"$WORK/nul-short"
