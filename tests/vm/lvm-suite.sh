@@ -3,6 +3,7 @@
 # HOST test (make check): the lvm_thin suites in the test VM, booted once.
 # Each suite gets its own fresh sparse disk (its own VG and thin pool):
 #   behaviour, badinput, crash, concurrency   tests/integration/*.sh lvm:/dev/vdX
+#   du                           qstor du against thin_ls, thin_dump, known writes
 #   qubes-vg                     a VG made by hand in Qubes' names, adopted
 #   pool-full                    the pool filled to its reserve by a VM
 #   costs                        an app VM's start/stop: median ms, lvm2_run calls
@@ -12,8 +13,9 @@
 #
 # Env: QSTOR_BIN (default: the current dir, i.e. the build dir),
 # QSTOR_VM_WORKDIR (scratch, default ./tests/vm/work; kept on failure),
-# QSTOR_LVM_SUITES (default "behaviour badinput crash qubes-vg pool-full
-# costs"), QSTOR_VM_TIMEOUT (default 2400 s), QSTOR_COST_ROUNDS (20).
+# QSTOR_LVM_SUITES (default "behaviour badinput crash concurrency du
+# qubes-vg pool-full costs"), QSTOR_VM_TIMEOUT (default 2400 s),
+# QSTOR_COST_ROUNDS (20).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/host-lib.sh"
@@ -33,7 +35,7 @@ bin=$(cd "${QSTOR_BIN:-${top_builddir:-$PWD}}" && pwd)
 base=${QSTOR_VM_WORKDIR:-$PWD/tests/vm/work}
 mkdir -p "$base" || exit 1
 work=$(mktemp -d "$base/lvm-suite.XXXXXX") || exit 1
-suites=${QSTOR_LVM_SUITES:-behaviour badinput crash qubes-vg pool-full costs}
+suites=${QSTOR_LVM_SUITES:-behaviour badinput crash concurrency du qubes-vg pool-full costs}
 
 disks=() specs=()
 letters=(a b c d e f g h i j k l m n o p)
