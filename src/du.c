@@ -101,26 +101,6 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need) {
-		if (c > SIZE_MAX / 2 / size)
-			return -ENOMEM;
-		c *= 2;
-	}
-	n = realloc(*p, c * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = c;
-	return 0;
-}
-
 static void du_acc_init(struct du_acc *a, size_t n_vols, const uint32_t *vol_vm, size_t n_vms)
 {
 	memset(a, 0, sizeof(*a));
@@ -151,7 +131,7 @@ static int du_acc_add(struct du_acc *a, uint64_t phys, uint64_t len, unsigned fl
 		return 0;
 	if (phys > UINT64_MAX - len)
 		len = UINT64_MAX - phys;
-	if (grow((void **)&a->cur, &a->cap_cur, a->n_cur + 1, sizeof(*a->cur)) < 0)
+	if (qs_grow((void **)&a->cur, &a->cap_cur, a->n_cur + 1, sizeof(*a->cur)) < 0)
 		return -ENOMEM;
 	a->cur[a->n_cur++] = (struct du_rng){ phys, phys + len, flags & QS_EXTENT_SHARED };
 	return 0;
@@ -232,9 +212,9 @@ static int du_acc_end(struct du_acc *a)
 
 		if (!a->gtab[i]) {
 			if (a->n_groups >= DU_NONE - 1 ||
-			    grow((void **)&a->groups, &a->cap_groups, a->n_groups + 1,
+			    qs_grow((void **)&a->groups, &a->cap_groups, a->n_groups + 1,
 				 sizeof(*a->groups)) < 0 ||
-			    grow((void **)&a->rng, &a->cap_rng, a->n_rng + n, sizeof(*a->rng)) < 0)
+			    qs_grow((void **)&a->rng, &a->cap_rng, a->n_rng + n, sizeof(*a->rng)) < 0)
 				return -ENOMEM;
 			g = (uint32_t)a->n_groups++;
 			a->groups[g] = (struct du_group){ .off = a->n_rng, .n = n, .hash = h,
@@ -251,7 +231,7 @@ static int du_acc_end(struct du_acc *a)
 		}
 	}
 	if (a->n_objs >= DU_NONE - 1 ||
-	    grow((void **)&a->objs, &a->cap_objs, a->n_objs + 1, sizeof(*a->objs)) < 0)
+	    qs_grow((void **)&a->objs, &a->cap_objs, a->n_objs + 1, sizeof(*a->objs)) < 0)
 		return -ENOMEM;
 	a->objs[a->n_objs] = (struct du_obj){ .vol = a->cur_vol, .next = a->groups[g].first_obj };
 	a->groups[g].first_obj = (uint32_t)a->n_objs++;
@@ -372,8 +352,8 @@ static int64_t sweep_set(struct du_sweep *s)
 			return s->stab[i] - 1;
 	}
 	if (s->n_sets >= DU_NONE - 1 ||
-	    grow((void **)&s->sets, &s->cap_sets, s->n_sets + 1, sizeof(*s->sets)) < 0 ||
-	    grow((void **)&s->members, &s->cap_members, s->n_members + s->n_active,
+	    qs_grow((void **)&s->sets, &s->cap_sets, s->n_sets + 1, sizeof(*s->sets)) < 0 ||
+	    qs_grow((void **)&s->members, &s->cap_members, s->n_members + s->n_active,
 		 sizeof(*s->members)) < 0)
 		return -ENOMEM;
 	s->sets[s->n_sets] = (struct du_set){ .hash = s->z, .off = s->n_members,
@@ -633,7 +613,7 @@ static int du_walk_cb(void *p, size_t obj, uint64_t logical, uint64_t phys, uint
 	if (w->rec[obj].keep) {
 		struct du_rec *k = &w->rec[obj];
 
-		if (grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) < 0)
+		if (qs_grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) < 0)
 			return -ENOMEM;
 		k->v[k->n++] = (struct du_rng){ phys, phys + len, flags & QS_EXTENT_SHARED };
 	}
@@ -737,7 +717,7 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 			}
 			if (x.role == QS_PRECACHE && v->precache_gen >= 0) {
 				/* resolved to an object index once all are listed */
-				if (grow((void **)&aliases, &cap_alias, n_alias + 1,
+				if (qs_grow((void **)&aliases, &cap_alias, n_alias + 1,
 					 sizeof(*aliases)) < 0) {
 					qs_objs_free(&o);
 					goto nomem;
@@ -760,10 +740,10 @@ static int du_pool_exact(struct du_ctx *c, struct qs_pool *pool, qstor_du_pool *
 					e4 = NULL;
 				}
 			}
-			if (grow((void **)&objs.v, &objs.cap, objs.n + 1, sizeof(*objs.v)) < 0 ||
-			    grow((void **)&objs.vol_of, &objs.cap_vol, objs.n + 1,
+			if (qs_grow((void **)&objs.v, &objs.cap, objs.n + 1, sizeof(*objs.v)) < 0 ||
+			    qs_grow((void **)&objs.vol_of, &objs.cap_vol, objs.n + 1,
 				 sizeof(*objs.vol_of)) < 0 ||
-			    grow((void **)&objs.ext4, &objs.cap_ext4, objs.n + 1,
+			    qs_grow((void **)&objs.ext4, &objs.cap_ext4, objs.n + 1,
 				 sizeof(*objs.ext4)) < 0) {
 				if (e4) {
 					du_ext4_close(e4);
@@ -959,7 +939,7 @@ static int du_pool_usage(struct du_ctx *c, struct qs_pool *pool, qstor_error *er
 		c->vm_mapped[c->vm_of[i]] += dv->mapped;
 		for (size_t k = 0; k < o.n && r == 0; k++) {
 			/* the vid lives in c->vols, which outlives all[] */
-			if (grow((void **)&all, &cap, n_all + 1, sizeof(*all)) < 0) {
+			if (qs_grow((void **)&all, &cap, n_all + 1, sizeof(*all)) < 0) {
 				r = qs_err(err, -ENOMEM, "out of memory");
 				break;
 			}

@@ -28,6 +28,28 @@ static inline void qs_closep(int *fd) { if (*fd >= 0) close(*fd); }
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Make room for need elements of size bytes in *p (capacity *cap,
+ * doubled from 16): 0, or -ENOMEM with *p unchanged. */
+static inline int qs_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need) {
+		if (c > SIZE_MAX / 2 / size)
+			return -12;  /* -ENOMEM, without <errno.h> here */
+		c *= 2;
+	}
+	n = realloc(*p, c * size);
+	if (!n)
+		return -12;
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
 /* fsync the directory holding path (after a rename or create in it) */
 int qs_fsync_parent(const char *path);
 

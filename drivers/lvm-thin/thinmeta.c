@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
+#include "le.h"
 #include "thinmeta.h"
 
 #define SB_CSUM_XOR 160774u
@@ -104,17 +106,6 @@ uint32_t lvt_meta_crc32c(uint32_t crc, const void *data, size_t len)
 	return crc;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 __attribute__((format(printf, 3, 4)))
 static int damage(struct lvt_meta *m, int code, const char *fmt, ...)
 {
@@ -126,26 +117,6 @@ static int damage(struct lvt_meta *m, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return code;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need) {
-		if (c > SIZE_MAX / 4 / size)
-			return -ENOMEM;
-		c *= 2;
-	}
-	n = realloc(*p, c * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = c;
-	return 0;
 }
 
 static size_t hash64(uint64_t x)
@@ -294,8 +265,8 @@ static int small_leaf(struct lvt_meta *m, struct small_walk *w, uint64_t key, co
 	w->have_last = true;
 	w->last = key;
 	if (!w->details) {
-		if (grow((void **)&m->devs, &m->cap_devs, m->n_devs + 1, sizeof(*m->devs)) < 0 ||
-		    grow((void **)&m->root_blk, &m->cap_root_blk, m->n_devs + 1,
+		if (qs_grow((void **)&m->devs, &m->cap_devs, m->n_devs + 1, sizeof(*m->devs)) < 0 ||
+		    qs_grow((void **)&m->root_blk, &m->cap_root_blk, m->n_devs + 1,
 			 sizeof(*m->root_blk)) < 0)
 			return -ENOMEM;
 		m->root_blk[m->n_devs] = le64(val);
@@ -363,7 +334,7 @@ static int64_t node_find(struct lvt_meta *m, uint64_t blk, bool add)
 	if (!add)
 		return -ENOENT;
 	if (m->n_nodes >= UINT32_MAX - 1 ||
-	    grow((void **)&m->nodes, &m->cap_nodes, m->n_nodes + 1, sizeof(*m->nodes)) < 0)
+	    qs_grow((void **)&m->nodes, &m->cap_nodes, m->n_nodes + 1, sizeof(*m->nodes)) < 0)
 		return -ENOMEM;
 	m->nodes[m->n_nodes] = (struct tm_node){ .blk = blk };
 	m->ntab[i] = (uint32_t)m->n_nodes + 1;
@@ -375,7 +346,7 @@ static int load_leaf(struct lvt_meta *m, uint32_t idx, const struct hdr *h)
 	struct tm_node *nd = &m->nodes[idx];
 	size_t start = m->n_runs;
 
-	if (grow((void **)&m->runs, &m->cap_runs, m->n_runs + h->nr, sizeof(*m->runs)) < 0)
+	if (qs_grow((void **)&m->runs, &m->cap_runs, m->n_runs + h->nr, sizeof(*m->runs)) < 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < h->nr; i++) {
 		uint64_t v = le64(node_key(m, i)), d = le64(node_val(m, h, i)) >> 24;
@@ -439,7 +410,7 @@ static int64_t load(struct lvt_meta *m, uint64_t blk, int depth)
 		kids[i] = le64(node_val(m, &h, i));
 	}
 	if (m->n_kids + h.nr > UINT32_MAX ||
-	    grow((void **)&m->kids, &m->cap_kids, m->n_kids + h.nr, sizeof(*m->kids)) < 0)
+	    qs_grow((void **)&m->kids, &m->cap_kids, m->n_kids + h.nr, sizeof(*m->kids)) < 0)
 		return -ENOMEM;
 	off = m->n_kids;
 	m->n_kids += h.nr;
@@ -500,7 +471,7 @@ static int shared_ranges(struct lvt_meta *m, struct tm_ev **ret, size_t *ret_n)
 
 		if (!nd->leaf || !nd->mult)
 			continue;
-		if (grow((void **)&ev, &cap, n + 2 * (size_t)nd->n, sizeof(*ev)) < 0) {
+		if (qs_grow((void **)&ev, &cap, n + 2 * (size_t)nd->n, sizeof(*ev)) < 0) {
 			free(ev);
 			return -ENOMEM;
 		}
@@ -603,7 +574,7 @@ static int count(struct lvt_meta *m)
 				} else if (lo < n_sh && sh[2 * lo].pos < e) {
 					e = sh[2 * lo].pos;
 				}
-				if (grow((void **)&split, &cap_split, n_split + 1, sizeof(*split)) < 0)
+				if (qs_grow((void **)&split, &cap_split, n_split + 1, sizeof(*split)) < 0)
 					goto out;
 				split[n_split++] = (struct tm_run){ .v = run->v + (d - run->d), .d = d,
 								    .len = (uint32_t)(e - d),

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "le.h"
 #include "vgseqno.h"
 
 static const uint32_t crctab[16] = {
@@ -27,17 +28,6 @@ uint32_t lvt_crc(uint32_t initial, const uint8_t *buf, size_t len)
 		crc = (crc >> 4) ^ crctab[crc & 0xf];
 	}
 	return crc;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
 int lvt_pv_label_parse(const uint8_t *buf, size_t len, struct lvt_area *mdas,

@@ -108,25 +108,10 @@ for vm in sorted(vm_m):
     print("vm", vm, vm_m[vm], vm_x[vm])
 print("pool", pm, ps)
 EOF
-# The same figures from qstor's JSON, in the same form (volumes and VMs
-# that reference nothing left out, as the ground truth cannot see them).
-cat >"$WORK/mine.py" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for v in sorted(d, key=lambda v: v["vm"]):
-    for x in sorted(v["volumes"], key=lambda x: x["volume"]):
-        if x["mapped"]:
-            print("vol", v["vm"], x["volume"], x["mapped"], x["exclusive"])
-for v in sorted(d, key=lambda v: v["vm"]):
-    if v["mapped"]:
-        print("vm", v["vm"], v["mapped"], v["vm_exclusive"])
-p = d[0]["pools"][0]
-print("pool", p["mapped"], p["shared"])
-EOF
 truth_check() {
 	du_json
 	python3 "$WORK/truth.py" "$POOL_DIR" | sort >"$WORK/truth" || { fail "$1: ground truth failed"; return; }
-	python3 "$WORK/mine.py" "$WORK/du.json" | sort >"$WORK/mine"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/du-lines.py" "$WORK/du.json" | sort >"$WORK/mine"
 	if diff -u "$WORK/truth" "$WORK/mine" >"$WORK/diff"; then pass; else fail "$1: du differs from the extent maps: $(cat "$WORK/diff")"; fi
 }
 # btrfs: union of a directory's files = Exclusive + Set shared of its summary

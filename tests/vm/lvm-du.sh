@@ -92,7 +92,7 @@ for (vm, vol), devs in sorted(lvs.items()):
         print("%s:%s: du %d/%d, thin_ls %d/%d" % (vm, vol, x["mapped"], x["exclusive"], mapped, excl))
 print("compared", n, "bad", bad)
 EOF
-# thin_dump, block by block: the same figures as mine.py prints
+# thin_dump, block by block: the same figures as du-lines.py prints
 cat >"$WORK/truth.py" <<'EOF'
 import sys, xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -131,19 +131,6 @@ for vm in sorted(vm_m):
     print("vm", vm, vm_m[vm], vm_x[vm])
 print("pool", pm, ps)
 EOF
-cat >"$WORK/mine.py" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for v in sorted(d, key=lambda v: v["vm"]):
-    for x in sorted(v["volumes"], key=lambda x: x["volume"]):
-        if x["mapped"]:
-            print("vol", v["vm"], x["volume"], x["mapped"], x["exclusive"])
-for v in sorted(d, key=lambda v: v["vm"]):
-    if v["mapped"]:
-        print("vm", v["vm"], v["mapped"], v["vm_exclusive"])
-p = d[0]["pools"][0]
-print("pool", p["mapped"], p["shared"])
-EOF
 # truth_check DESC: du against thin_ls and thin_dump of one snapshot
 truth_check() {
 	local t0 t1
@@ -160,7 +147,7 @@ truth_check() {
 	echo "$1: $(tail -n 1 "$WORK/cmp") volumes (one LV each) against thin_ls; du took $((t1 - t0)) ms"
 	python3 "$WORK/truth.py" "$WORK/dump.xml" "$WORK/ids" "$WORK" | sort >"$WORK/truth" ||
 		{ fail "$1: ground truth failed"; return; }
-	python3 "$WORK/mine.py" "$WORK/du.json" | sort >"$WORK/mine"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/../integration/du-lines.py" "$WORK/du.json" | sort >"$WORK/mine"
 	if diff -u "$WORK/truth" "$WORK/mine" >"$WORK/diff"; then pass; else fail "$1: du differs from thin_dump: $(cat "$WORK/diff")"; fi
 	eq "$1: pool mapped = the kernel's used data blocks" "$(used_bytes)" "$(poolf mapped)"
 }

@@ -54,7 +54,7 @@ flock 8
 # the guest runs a copy of the scripts: bash reads a script as it goes, and
 # an edit to the tree during the run must not change the test under way
 mkdir -p "$work/tests/vm" "$work/tests/integration" &&
-	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$work/tests/integration/" ||
+	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$here"/../integration/*.py "$work/tests/integration/" ||
 	vm_die "cannot copy the test scripts to $work"
 
 t0=$SECONDS

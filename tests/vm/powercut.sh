@@ -42,7 +42,7 @@ flock 8
 # the guest runs a copy of the scripts (an edit to the tree during the
 # boots must not change the test under way)
 mkdir -p "$work/tests/vm" "$work/tests/integration" &&
-	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$work/tests/integration/" ||
+	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$here"/../integration/*.py "$work/tests/integration/" ||
 	vm_die "cannot copy the test scripts to $work"
 
 t0=$SECONDS
