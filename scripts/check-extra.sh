@@ -5,7 +5,7 @@
 #   2. valgrind: the unit test binaries of the plain build (build/) with
 #      --leak-check=full, definite and indirect leaks are errors;
 #   3. fuzzing: the tests/fuzz/ targets built by clang with libFuzzer, ASan
-#      and UBSan (build-fuzz/), FUZZ_SECONDS each (default 45: 6 minutes).
+#      and UBSan (build-fuzz/), FUZZ_SECONDS each (default 60: 9 minutes).
 # Each part prints what it ran; the script ends on one line
 # "N passed, N failed" (parts) and exits non-zero if any part failed.
 # Usage: scripts/check-extra.sh [sanitizers|valgrind|fuzz ...]  (default: all)
@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PLAIN_BUILD=${PLAIN_BUILD:-$top/build}
 SAN_BUILD=${SAN_BUILD:-$top/build-san}
 FUZZ_BUILD=${FUZZ_BUILD:-$top/build-fuzz}
-FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 JOBS=$(nproc)
 parts=${*:-sanitizers valgrind fuzz}
 passed=0
@@ -134,7 +134,7 @@ fuzz() {
 			grep -E 'ERROR|runtime error|invariant|SUMMARY|Test unit written' -A2 "$log" | head -30
 		fi
 	done
-	if [ $bad -eq 0 ]; then ok "fuzz: 8 targets x ${FUZZ_SECONDS} s"; else ko "fuzz: $bad targets"; fi
+	if [ $bad -eq 0 ]; then ok "fuzz: $(echo $targets | wc -w) targets x ${FUZZ_SECONDS} s"; else ko "fuzz: $bad targets"; fi
 }
 
 for p in $parts; do
