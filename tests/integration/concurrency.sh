@@ -19,7 +19,8 @@ case $kind in
 xfs | btrfs) make_fs_pool "$kind" ;;
 lvm:*) make_lvm_pool "${kind#lvm:}" || { echo "cannot make lvm pool"; exit 1; } ;;
 esac
-ROUNDS=${ROUNDS:-2}
+# lvm_thin runs in the TCG test VM, where a round costs minutes: one there
+case $kind in lvm:*) ROUNDS=${ROUNDS:-1} ;; *) ROUNDS=${ROUNDS:-2} ;; esac
 N=20
 RUNS=0
 INCONS=0
@@ -228,7 +229,7 @@ for r in $(seq 1 "$ROUNDS"); do
 			pattern imp $((size_before >> 20)) >"$WORK/imp.img"
 			run_bg op qvm_volume import --no-resize a:private "$WORK/imp.img"
 			;;
-		resize) run_bg op qvm_volume resize a:private $((size_before + (1 << 20))) ;;
+		resize) run_bg op qvm_volume resize a:private $((size_before + (4 << 20))) ;;
 		esac
 		# the start a little later in odd rounds, at once in even ones
 		[ $((r % 2)) = 1 ] && sleep 0.0$((RANDOM % 5))
@@ -257,10 +258,10 @@ for r in $(seq 1 "$ROUNDS"); do
 		resize)
 			eq "resize round $r: succeeds running or not: $(cat "$WORK/err.op")" 0 "$(rc_of op)"
 			[ "$seen" = "$s1" ] || inconsistent "resize round $r: data changed"
-			eq "resize round $r: running device has the new size" "$((size_before + (1 << 20)))" \
+			eq "resize round $r: running device has the new size" "$((size_before + (4 << 20)))" \
 				"$(blockdev --getsize64 "$dev")"
 			stop_vm a
-			eq "resize round $r: size kept after stop" "$((size_before + (1 << 20)))" "$(qvm_volume info a:private size)"
+			eq "resize round $r: size kept after stop" "$((size_before + (4 << 20)))" "$(qvm_volume info a:private size)"
 			EXPECT[a:private]=$s1
 			;;
 		esac
