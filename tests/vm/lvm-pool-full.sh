@@ -75,4 +75,27 @@ check "start after room freed" start_vm sa
 check "stop" stop_vm sa
 check "import after room freed" qvm_volume import --no-resize sa:private "$WORK/imp.img"
 eq "import data" "$(sum_pattern imp 8)" "$(committed_sum sa:private 8)"
+
+# metadata: a reserve above what the pool's metadata has free (from the
+# kernel's status) refuses the same operations with the metadata figures
+mused() { dmsetup status "$(tpool)" | awk '{ split($5, d, "/"); print d[1] }'; }
+mtotal() { dmsetup status "$(tpool)" | awk '{ split($5, d, "/"); print d[2] }'; }
+mfree_pct=$(((($(mtotal) - $(mused)) * 100) / $(mtotal)))
+mres=$((mfree_pct + 1))
+[ "$mres" -le 99 ] || mres=99
+echo "pool metadata: $(mused) of $(mtotal) blocks used; reserve_metadata set to $mres%"
+check "start sa (running through the metadata refusals)" start_vm sa
+check "metadata reserve $mres%" qvm_pool set default -o "reserve_metadata=$mres"
+MFULL="metadata of pool 'default' is full: [0-9.]* [KMG]*i*B free of [0-9]* bytes, reserve [0-9.]* [KMG]*i*B ($mres%)"
+fp=$(pool_fingerprint)
+refuse "create refused (metadata)" "$MFULL" qstor vm create new2 --class standalone --root-size 8Mi --private-size 8Mi --volatile-size 8Mi
+refuse "start refused (metadata)" "$MFULL" qstor vm start tpl
+refuse "import refused (metadata)" "$MFULL" qvm_volume import --no-resize tpl:private "$WORK/imp.img"
+refuse "vm clone refused (metadata)" "$MFULL" qstor vm clone tpl tpl2
+eq "metadata refusals changed nothing" "$fp" "$(pool_fingerprint)"
+check "sa writes on while the metadata reserve refuses" write_dev "$(dev_of sa private)" meta 4
+check "sa stops" stop_vm sa
+eq "sa's writes committed" "$(sum_pattern meta 4)" "$(committed_sum sa:private 4)"
+check "metadata reserve back to 20%" qvm_pool set default -o reserve_metadata=20
+check "create after the metadata reserve is lowered" qstor vm create new2 --class standalone --root-size 8Mi --private-size 8Mi --volatile-size 8Mi
 finish
