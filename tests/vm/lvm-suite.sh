@@ -14,7 +14,7 @@
 # Env: QSTOR_BIN (default: the current dir, i.e. the build dir),
 # QSTOR_VM_WORKDIR (scratch, default ./tests/vm/work; kept on failure),
 # QSTOR_LVM_SUITES (default "behaviour badinput crash concurrency du
-# qubes-vg pool-full costs"), QSTOR_VM_TIMEOUT (default 2400 s),
+# qubes-vg pool-full costs"), QSTOR_VM_TIMEOUT (default 3600 s),
 # QSTOR_COST_ROUNDS (20).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +59,7 @@ mkdir -p "$work/tests/vm" "$work/tests/integration" &&
 
 t0=$SECONDS
 QSTOR_COST_ROUNDS=${QSTOR_COST_ROUNDS:-20} \
-"$here/run-in-vm.sh" "${disks[@]}" --timeout "${QSTOR_VM_TIMEOUT:-2400}" \
+"$here/run-in-vm.sh" "${disks[@]}" --timeout "${QSTOR_VM_TIMEOUT:-3600}" \
 	--log "$work/console.log" "$work/tests/vm/guest-lvm-suite.sh" "$bin" \
 	"rounds=${QSTOR_COST_ROUNDS:-20}" "${specs[@]}"
 rc=$?
