@@ -20,24 +20,6 @@ K=24   # MiB app1 writes into its private
 
 # ---- helpers ----
 
-# du_json: `qstor du --json --bytes` into $WORK/du.json
-du_json() { qstor du --json --bytes >"$WORK/du.json"; }
-# duf VM [VOL] FIELD: a figure from $WORK/du.json (VOL "" for the VM's own)
-duf() {
-	python3 - "$WORK/du.json" "$@" <<'EOF'
-import json, sys
-d = {v["vm"]: v for v in json.load(open(sys.argv[1]))}
-vm = d[sys.argv[2]]
-if len(sys.argv) == 5:
-    vm = next(x for x in vm["volumes"] if x["volume"] == sys.argv[3])
-print(vm[sys.argv[-1]])
-EOF
-}
-# pool FIELD: the pool totals, from any VM of $WORK/du.json
-poolf() {
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["pools"][0][sys.argv[2]])' \
-		"$WORK/du.json" "$1"
-}
 # near DESC WANT GOT TOL: |WANT - GOT| <= TOL
 near() {
 	local d=$((${2} - ${3}))

@@ -33,22 +33,6 @@ held() { dmsetup status "$(tpool)" | awk '{ print $7 }'; }
 used_bytes() { dmsetup status "$(tpool)" | awk -v c=$CHUNK '{ split($6, d, "/"); print d[1] * c }'; }
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
-du_json() { qstor du --json --bytes >"$WORK/du.json"; }
-# duf VM [VOL] FIELD: a figure of $WORK/du.json
-duf() {
-	python3 - "$WORK/du.json" "$@" <<'EOF'
-import json, sys
-d = {v["vm"]: v for v in json.load(open(sys.argv[1]))}
-vm = d[sys.argv[2]]
-if len(sys.argv) == 5:
-    vm = next(x for x in vm["volumes"] if x["volume"] == sys.argv[3])
-print(vm[sys.argv[-1]])
-EOF
-}
-poolf() {
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["pools"][0][sys.argv[2]])' \
-		"$WORK/du.json" "$1"
-}
 # with_snap CMD...: CMD with a metadata snapshot of the pool held
 with_snap() {
 	local rc
