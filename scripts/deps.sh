@@ -4,7 +4,7 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
 libsqlite3-dev libcmocka-dev liblvm2-dev libdevmapper-dev libblkid-dev libext2fs-dev
-xfsprogs btrfs-progs e2fsprogs util-linux openssl kmod cpio
+xfsprogs btrfs-progs e2fsprogs util-linux openssl kmod cpio python3 xz-utils
 lvm2 thin-provisioning-tools qemu-system-x86 busybox-static
 clang libclang-rt-14-dev valgrind"
 # scripts/check-extra.sh: clang + libclang-rt-14-dev (libFuzzer, ASan/UBSan
