@@ -105,19 +105,27 @@ int lvt_mda_header_parse(const uint8_t *buf, size_t len, uint64_t mda_offset,
 	return 0;
 }
 
-int lvt_mda_text_seqno(const char *text, size_t len, const char *vg,
-		       uint64_t *ret)
+/* Where "VGNAME {" opens the metadata text of vg (at the brace), or NULL. */
+static const char *vg_text_start(const char *text, size_t len, const char *vg)
 {
 	size_t vlen = strlen(vg);
-	const char *p = text, *end = text + len, *line;
+	const char *p = text, *end = text + len;
 
-	/* "VGNAME {" */
 	if (len < vlen + 2 || memcmp(p, vg, vlen) != 0)
-		return -ENOENT;
+		return NULL;
 	p += vlen;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	if (p >= end || *p != '{')
+	return p < end && *p == '{' ? p : NULL;
+}
+
+int lvt_mda_text_seqno(const char *text, size_t len, const char *vg,
+		       uint64_t *ret)
+{
+	const char *end = text + len, *line;
+	const char *p = vg_text_start(text, len, vg);
+
+	if (!p)
 		return -ENOENT;
 	/* the header lines before the first section: look for "seqno = N" */
 	for (line = p; line < end; ) {
@@ -166,15 +174,10 @@ int lvt_mda_text_seqno(const char *text, size_t len, const char *vg,
 int lvt_mda_text_id(const char *text, size_t len, const char *vg, char *id,
 		    size_t idlen)
 {
-	size_t vlen = strlen(vg);
-	const char *p = text, *end = text + len, *line;
+	const char *end = text + len, *line;
+	const char *p = vg_text_start(text, len, vg);
 
-	if (len < vlen + 2 || memcmp(p, vg, vlen) != 0)
-		return -ENOENT;
-	p += vlen;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p >= end || *p != '{')
+	if (!p)
 		return -ENOENT;
 	for (line = p; line < end; ) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));

@@ -16,18 +16,7 @@
 
 static bool lvm_safe(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > LVT_NAME_MAX || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '+' || c == '-'))
-			return false;
-	}
-	return true;
+	return fuzz_chars_safe(s, LVT_NAME_MAX);
 }
 
 static void check_role(const char *base, const char *lv)

@@ -53,15 +53,13 @@ static inline void fuzz_check_error(const qstor_error *err, int r)
 	}
 }
 
-/* A valid name per qstor.h: 1..64 bytes of [A-Za-z0-9_.+-], not starting
- * with '-', not "." or "..", no "..", so no '/', no blank, no quote. */
-static inline bool fuzz_name_is_safe(const char *s)
+/* 1..max bytes of [A-Za-z0-9_.+-], not starting with '-': nothing a shell
+ * or a command line could take for anything but one plain word. */
+static inline bool fuzz_chars_safe(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > QSTOR_NAME_MAX || s[0] == '-' || strstr(s, ".."))
-		return false;
-	if (strcmp(s, ".") == 0)
+	if (n == 0 || n > max || s[0] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -71,6 +69,13 @@ static inline bool fuzz_name_is_safe(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/* A valid name per qstor.h: 1..64 bytes of [A-Za-z0-9_.+-], not starting
+ * with '-', not "." or "..", no "..", so no '/', no blank, no quote. */
+static inline bool fuzz_name_is_safe(const char *s)
+{
+	return fuzz_chars_safe(s, QSTOR_NAME_MAX) && !strstr(s, "..") && strcmp(s, ".") != 0;
 }
 
 #endif

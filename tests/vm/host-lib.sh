@@ -57,3 +57,39 @@ vm_busybox_static() {
 	_vm_is_static $bb || return 1
 	echo $bb
 }
+
+# vm_host_tools: what every HOST test in the VM needs first. Without qemu
+# (and no way to install it) the test skips (exit 77); the guest runs the
+# host's tools through the shared root, so they are installed here.
+vm_host_tools() {
+	if ! vm_need qemu-system-x86_64 qemu-system-x86; then
+		echo "SKIP: qemu-system-x86_64 missing and cannot be installed"
+		exit 77
+	fi
+	vm_need lvm lvm2 || vm_die "cannot install lvm2"
+	vm_need thin_check thin-provisioning-tools || vm_die "cannot install thin-provisioning-tools"
+	vm_need mkfs.ext4 e2fsprogs || vm_die "cannot install e2fsprogs"
+	vm_need openssl openssl || vm_die "cannot install openssl"
+}
+
+# vm_suite_setup NAME: then, for a test of qstor in the VM: $bin (the qstor
+# binaries: QSTOR_BIN, else the build dir), $base (QSTOR_VM_WORKDIR, else
+# ./tests/vm/work) and a fresh $work under it; the VM lock (one VM at a
+# time from a build tree: two would share 2 CPUs); and a copy of the test
+# scripts in $work/tests (bash reads a script as it runs: an edit to the
+# tree during the run must not change the test under way).
+vm_suite_setup() {
+	local src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	bin=$(cd "${QSTOR_BIN:-${top_builddir:-$PWD}}" && pwd)
+	[ -x "$bin/qstor" ] || vm_die "no qstor in $bin (set QSTOR_BIN to the build dir)"
+	base=${QSTOR_VM_WORKDIR:-$PWD/tests/vm/work}
+	mkdir -p "$base" || exit 1
+	work=$(mktemp -d "$base/$1.XXXXXX") || exit 1
+	exec 8>"$base/.vm.lock"
+	flock 8
+	mkdir -p "$work/tests/vm" "$work/tests/integration" &&
+		cp "$src"/*.sh "$work/tests/vm/" &&
+		cp "$src"/../integration/*.sh "$src"/../integration/*.py "$work/tests/integration/" ||
+		vm_die "cannot copy the test scripts to $work"
+}

@@ -20,21 +20,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/host-lib.sh"
 
-if ! vm_need qemu-system-x86_64 qemu-system-x86; then
-	echo "SKIP: qemu-system-x86_64 missing and cannot be installed"
-	exit 77
-fi
-# the guest runs the host's tools (shared root)
-vm_need lvm lvm2 || vm_die "cannot install lvm2"
-vm_need thin_check thin-provisioning-tools || vm_die "cannot install thin-provisioning-tools"
-vm_need mkfs.ext4 e2fsprogs || vm_die "cannot install e2fsprogs"
-vm_need openssl openssl || vm_die "cannot install openssl"
-
-bin=$(cd "${QSTOR_BIN:-${top_builddir:-$PWD}}" && pwd)
-[ -x "$bin/qstor" ] || vm_die "no qstor in $bin (set QSTOR_BIN to the build dir)"
-base=${QSTOR_VM_WORKDIR:-$PWD/tests/vm/work}
-mkdir -p "$base" || exit 1
-work=$(mktemp -d "$base/lvm-suite.XXXXXX") || exit 1
+vm_host_tools
+vm_suite_setup lvm-suite
 suites=${QSTOR_LVM_SUITES:-behaviour badinput crash concurrency du qubes-vg pool-full costs}
 
 disks=() specs=()
@@ -46,16 +33,6 @@ for s in $suites; do
 	specs+=("$s=/dev/vd${letters[i]}")
 	i=$((i + 1))
 done
-
-# One VM at a time from this build tree: two would share 2 CPUs.
-exec 8>"$base/.vm.lock"
-flock 8
-
-# the guest runs a copy of the scripts: bash reads a script as it goes, and
-# an edit to the tree during the run must not change the test under way
-mkdir -p "$work/tests/vm" "$work/tests/integration" &&
-	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$here"/../integration/*.py "$work/tests/integration/" ||
-	vm_die "cannot copy the test scripts to $work"
 
 t0=$SECONDS
 QSTOR_COST_ROUNDS=${QSTOR_COST_ROUNDS:-20} \

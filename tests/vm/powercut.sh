@@ -19,31 +19,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/host-lib.sh"
 
-if ! vm_need qemu-system-x86_64 qemu-system-x86; then
-	echo "SKIP: qemu-system-x86_64 missing and cannot be installed"
-	exit 77
-fi
-vm_need lvm lvm2 || vm_die "cannot install lvm2"
-vm_need thin_check thin-provisioning-tools || vm_die "cannot install thin-provisioning-tools"
-vm_need mkfs.ext4 e2fsprogs || vm_die "cannot install e2fsprogs"
-vm_need openssl openssl || vm_die "cannot install openssl"
-
-bin=$(cd "${QSTOR_BIN:-${top_builddir:-$PWD}}" && pwd)
-[ -x "$bin/qstor" ] || vm_die "no qstor in $bin (set QSTOR_BIN to the build dir)"
-base=${QSTOR_VM_WORKDIR:-$PWD/tests/vm/work}
-mkdir -p "$base" || exit 1
-work=$(mktemp -d "$base/powercut.XXXXXX") || exit 1
+vm_host_tools
+vm_suite_setup powercut
 truncate -s 4G "$work/data.img" && truncate -s 256M "$work/state.img" || exit 1
 disks=(--disk "$work/data.img" --disk "$work/state.img")
-
-exec 8>"$base/.vm.lock"
-flock 8
-
-# the guest runs a copy of the scripts (an edit to the tree during the
-# boots must not change the test under way)
-mkdir -p "$work/tests/vm" "$work/tests/integration" &&
-	cp "$here"/*.sh "$work/tests/vm/" && cp "$here"/../integration/*.sh "$here"/../integration/*.py "$work/tests/integration/" ||
-	vm_die "cannot copy the test scripts to $work"
 
 t0=$SECONDS
 boots=0 cuts=0 bad=0

@@ -12,13 +12,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/host-lib.sh"
 
-if ! vm_need qemu-system-x86_64 qemu-system-x86; then
-	echo "SKIP: qemu-system-x86_64 missing and cannot be installed"
-	exit 77
-fi
-# The guest runs the host's LVM tools (shared root): make sure they exist.
-vm_need lvm lvm2 || vm_die "cannot install lvm2"
-vm_need thin_check thin-provisioning-tools || vm_die "cannot install thin-provisioning-tools"
+vm_host_tools
 
 base=${QSTOR_VM_WORKDIR:-$PWD/tests/vm/work}
 mkdir -p "$base" || exit 1
